@@ -1,0 +1,13 @@
+from django.http import HttpRequest
+
+from accounts.authorization import Permission, has_permission
+from accounts.requests import is_verified
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    verified = is_verified(user)
+    return {
+        "nav_signed_in": verified,
+        "nav_can_view_audit": verified and has_permission(user, Permission.AUDIT_VIEW),
+    }

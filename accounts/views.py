@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import segno
+from django.contrib import messages
+from django.contrib.auth import authenticate
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import services
+from accounts.authorization import global_roles
+from accounts.forms import AgreementForm, PasswordChangeForm, ProfileForm, SignInForm, TokenForm
+from accounts.models import CURRENT_AGREEMENT_VERSION, ResearcherProfile
+from accounts.requests import PortalRequest, is_verified
+
+
+def _next_url(request: HttpRequest, default: str = "dashboard") -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse(default)
+
+
+def _with_next(name: str, request: HttpRequest) -> str:
+    return f"{reverse(name)}?{urlencode({'next': _next_url(request)})}"
+
+
+def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
+    """django-axes hook: the account a sign-in attempt names, for per-account lockout."""
+    username = (credentials or {}).get("username") or request.POST.get("email")
+    return username.strip().lower() if username else None
+
+
+def locked_out(request: HttpRequest, original_response: HttpResponse, credentials: Any) -> HttpResponse:
+    """django-axes hook: the sign-in view has already explained the lockout."""
+    return original_response
+
+
+@never_cache
+@csrf_protect
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    if is_verified(request.user):
+        return HttpResponseRedirect(_next_url(request))
+    form = SignInForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].lower()
+        user = authenticate(request, username=email, password=form.cleaned_data["password"])
+        if user is not None:
+            services.session_sign_in(request=request, user=user)
+            target = "accounts:mfa-verify" if services.user_has_mfa_device(user) else "accounts:mfa-enrol"
+            return HttpResponseRedirect(_with_next(target, request))
+        locked = bool(getattr(request, "axes_locked_out", False))
+        services.session_sign_in_failed(email=email, locked_out=locked)
+        if locked:
+            status = 429
+            form.add_error(
+                None,
+                "This account is locked after too many failed sign-ins. Try again in "
+                f"{int(_cooloff_minutes())} minutes, or ask the service desk to unlock it.",
+            )
+        else:
+            status = 400
+            form.add_error(None, "E-mail address or password not recognised.")
+    elif request.method == "POST":
+        status = 400
+    return render(request, "accounts/sign_in.html", {"form": form, "next": _next_url(request)}, status=status)
+
+
+def _cooloff_minutes() -> float:
+    from django.conf import settings
+
+    return settings.AXES_COOLOFF_TIME.total_seconds() / 60
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def mfa_enrol(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("accounts:sign-in")
+    if services.user_has_mfa_device(user):
+        # Adding a device needs the one already held: never from a password alone.
+        return HttpResponseRedirect(_with_next("accounts:mfa-verify", request))
+    device = services.mfa_device_for_enrolment(user=user)
+    form = TokenForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.mfa_enrol_confirm(request=request, user=user, token=form.cleaned_data["token"])
+            except services.AccountError as error:
+                form.add_error("token", str(error))
+            else:
+                messages.success(request, "Two-factor authentication is set up. Keep your phone safe.")
+                return HttpResponseRedirect(_next_url(request))
+        status = 400
+    qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=5, dark="#1b2a3a")
+    context = {"form": form, "qr_svg": qr_svg, "secret": _b32_secret(device), "next": _next_url(request)}
+    return render(request, "accounts/mfa_enrol.html", context, status=status)
+
+
+def _b32_secret(device: Any) -> str:
+    from base64 import b32encode
+
+    secret = b32encode(device.bin_key).decode().rstrip("=")
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def mfa_verify(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("accounts:sign-in")
+    if is_verified(user):
+        return HttpResponseRedirect(_next_url(request))
+    if not services.user_has_mfa_device(user):
+        return HttpResponseRedirect(_with_next("accounts:mfa-enrol", request))
+    form = TokenForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.mfa_verify(request=request, user=user, token=form.cleaned_data["token"])
+            except services.AccountError as error:
+                form.add_error("token", str(error))
+            else:
+                return HttpResponseRedirect(_next_url(request))
+        status = 400
+    return render(request, "accounts/mfa_verify.html", {"form": form, "next": _next_url(request)}, status=status)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    services.session_sign_out(request=request)
+    messages.info(request, "You have signed out.")
+    return redirect("accounts:sign-in")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def account(request: PortalRequest) -> HttpResponse:
+    user = request.user
+    profile, _ = ResearcherProfile.objects.get_or_create(user=user)
+    action = request.POST.get("action") if request.method == "POST" else None
+    profile_form = ProfileForm(
+        request.POST if action == "profile" else None,
+        initial={
+            "full_name": user.full_name,
+            "institution": profile.institution,
+            "training_completed_on": profile.training_completed_on,
+        },
+    )
+    agreement_form = AgreementForm(request.POST if action == "agreement" else None)
+    password_form = PasswordChangeForm(user, request.POST if action == "password" else None)
+    status = 200
+    if action == "profile" and profile_form.is_valid():
+        try:
+            services.profile_update(by=user, **profile_form.cleaned_data)
+        except services.AccountError as error:
+            profile_form.add_error(None, str(error))
+        else:
+            messages.success(request, "Your details are saved.")
+            return redirect("accounts:account")
+    elif action == "agreement" and agreement_form.is_valid():
+        try:
+            services.agreement_accept(by=user, version=agreement_form.cleaned_data["version"])
+        except services.AccountError as error:
+            agreement_form.add_error(None, str(error))
+        else:
+            messages.success(request, "Thank you: the data access agreement is accepted.")
+            return redirect("accounts:account")
+    elif action == "password" and password_form.is_valid():
+        services.password_change(request=request, by=user, new_password=password_form.cleaned_data["new_password"])
+        messages.success(request, "Your password is changed.")
+        return redirect("accounts:account")
+    if request.method == "POST":
+        status = 400
+    context = {
+        "profile": profile,
+        "profile_form": profile_form,
+        "agreement_form": agreement_form,
+        "password_form": password_form,
+        "roles": sorted(role.label for role in global_roles(user)),
+        "agreement_version": CURRENT_AGREEMENT_VERSION,
+    }
+    return render(request, "accounts/account.html", context, status=status)
+
+
+@never_cache
+def dashboard(request: PortalRequest) -> HttpResponse:
+    user = request.user
+    profile, _ = ResearcherProfile.objects.get_or_create(user=user)
+    context = {
+        "profile": profile,
+        "accredited": profile.is_accredited(),
+        "roles": sorted(role.label for role in global_roles(user)),
+    }
+    return render(request, "dashboard.html", context)
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers: answers 200 when the database answers."""
+    from django.db import connection
+    from django.http import JsonResponse
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})

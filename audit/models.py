@@ -1,0 +1,63 @@
+"""The audit trail: append-only (enforced by database triggers) and hash-chained."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    SIGN_IN = "auth.sign_in", "Signed in (password)"
+    SIGN_IN_FAILED = "auth.sign_in_failed", "Sign-in failed"
+    SIGN_IN_LOCKED_OUT = "auth.locked_out", "Sign-in refused: account locked"
+    SIGN_OUT = "auth.sign_out", "Signed out"
+    SESSION_EXPIRED = "auth.session_expired", "Session expired"
+    MFA_ENROLLED = "auth.mfa_enrolled", "Two-factor device enrolled"
+    MFA_VERIFIED = "auth.mfa_verified", "Two-factor code accepted"
+    MFA_FAILED = "auth.mfa_failed", "Two-factor code rejected"
+    ACCOUNT_CREATED = "account.created", "Account created"
+    ACCOUNT_UPDATED = "account.updated", "Account details changed"
+    PASSWORD_CHANGED = "account.password_changed", "Password changed"
+    AGREEMENT_ACCEPTED = "account.agreement_accepted", "Data access agreement accepted"
+    ROLE_GRANTED = "access.role_granted", "Role granted"
+    ROLE_REVOKED = "access.role_revoked", "Role revoked"
+    AUDIT_VIEWED = "audit.viewed", "Audit trail viewed"
+    AUDIT_VERIFIED = "audit.verified", "Audit chain verified"
+
+
+class AuditOutcome(models.TextChoices):
+    SUCCESS = "success", "Success"
+    FAILURE = "failure", "Failure"
+    DENIED = "denied", "Denied"
+
+
+class AuditEvent(models.Model):
+    """One thing that happened, who did it, to what, and how it ended.
+
+    Targets and actors are stored by type and id, without foreign keys, so an
+    event outlives whatever it names. ``details`` holds context (field names,
+    states, reasons), never secrets or data values.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True, editable=False)
+    occurred_at = models.DateTimeField(db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_email = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=64, choices=AuditAction.choices, db_index=True)
+    target_type = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=100, blank=True)
+    outcome = models.CharField(max_length=16, choices=AuditOutcome.choices, default=AuditOutcome.SUCCESS)
+    request_id = models.CharField(max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-seq"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(seq__gte=1), name="audit_seq_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} by {self.actor_email or 'system'}"

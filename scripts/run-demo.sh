@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Run the portal on the embedded default: SQLite, kombu's filesystem broker,
+# one Celery worker, demo users. Everything lives under ./var.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+export DEBUG=${DEBUG:-true}
+export PORTAL_VAR_DIR=${PORTAL_VAR_DIR:-$PWD/var}
+mkdir -p "$PORTAL_VAR_DIR/broker/queue" "$PORTAL_VAR_DIR/broker/processed" "$PORTAL_VAR_DIR/data" "$PORTAL_VAR_DIR/log"
+
+"$PY" manage.py migrate --no-input -v 0
+"$PY" manage.py seed_demo
+
+"$PY" -m celery -A portal worker -Q interactive,heavy --concurrency 2 --loglevel INFO \
+    >"$PORTAL_VAR_DIR/log/worker.log" 2>&1 &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null || true; wait $WORKER 2>/dev/null || true' EXIT INT TERM
+
+cat <<MSG
+
+  Genomic Research Environment (demo) is starting at http://$HOST:$PORT/
+  A Celery worker is running (log: $PORTAL_VAR_DIR/log/worker.log).
+
+  Sign in with a demo user and the code shown beside it (each code is accepted once;
+  'make demo-code USER_EMAIL=researcher@example.org' prints a fresh one):
+MSG
+"$PY" manage.py demo_credentials | sed 's/^/  /'
+echo
+"$PY" manage.py runserver --noreload "$HOST:$PORT"

@@ -1,0 +1,84 @@
+"""Every URL the portal routes, except sign-in, two-factor steps, static files
+and the health check, is behind the two-factor wall. The list of URLs is read
+from the URL configuration, so a new page is covered without editing this test."""
+
+import re
+import uuid
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories.accounts import TOTPDeviceFactory, UserFactory
+from tests.helpers import sign_in_password_only
+
+pytestmark = pytest.mark.django_db
+
+OPEN = {
+    "/accounts/sign-in/",
+    "/accounts/sign-out/",
+    "/accounts/two-factor/set-up/",
+    "/accounts/two-factor/verify/",
+    "/healthz",
+}
+
+_CONVERTER_SAMPLES = {"int": "1", "str": "x", "slug": "x", "path": "x/y", "uuid": str(uuid.uuid4())}
+
+
+def _route_to_path(route: str) -> str:
+    return re.sub(r"<(?:(\w+):)?\w+>", lambda m: _CONVERTER_SAMPLES[m.group(1) or "str"], route)
+
+
+def _regex_to_path(regex: str) -> str:
+    regex = regex.lstrip("^").rstrip("$").rstrip("\\Z")
+    regex = re.sub(r"\(\?P<\w+>([\w|]+)\)", lambda m: m.group(1).split("|")[0], regex)  # alternatives: take one
+    regex = re.sub(r"\(\?P<\w+>[^)]*\)", "1", regex)
+    return regex.replace("\\", "")
+
+
+def _paths(resolver: URLResolver, prefix: str = ""):
+    for entry in resolver.url_patterns:
+        pattern = entry.pattern
+        raw = pattern._route if hasattr(pattern, "_route") else pattern._regex
+        piece = _route_to_path(raw) if hasattr(pattern, "_route") else _regex_to_path(raw)
+        if isinstance(entry, URLPattern):
+            yield "/" + prefix + piece
+        else:
+            yield from _paths(entry, prefix + piece)
+
+
+ALL_PATHS = sorted(set(_paths(get_resolver())) - OPEN) + ["/no/such/page/"]
+
+
+def test_the_url_walk_finds_the_portal_pages():
+    assert {"/", "/accounts/", "/governance/audit/", "/admin/"} <= set(ALL_PATHS)
+
+
+@pytest.mark.parametrize("path", ALL_PATHS)
+def test_anonymous_requests_are_sent_to_sign_in(client, path):
+    response = client.get(path)
+    assert response.status_code == 302, path
+    assert response["Location"].startswith(reverse("accounts:sign-in"))
+
+
+@pytest.mark.parametrize("path", ALL_PATHS)
+def test_password_only_sessions_are_sent_to_verification(client, path):
+    user = UserFactory()
+    TOTPDeviceFactory(user=user)
+    sign_in_password_only(client, user)
+    response = client.get(path)
+    assert response.status_code == 302, path
+    assert response["Location"].startswith(reverse("accounts:mfa-verify"))
+
+
+@pytest.mark.parametrize("path", ALL_PATHS)
+def test_password_only_sessions_without_a_device_are_sent_to_enrolment(client, path):
+    sign_in_password_only(client, UserFactory())
+    response = client.get(path)
+    assert response.status_code == 302, path
+    assert response["Location"].startswith(reverse("accounts:mfa-enrol"))
+
+
+def test_post_requests_are_walled_too(client):
+    sign_in_password_only(client, UserFactory())
+    response = client.post(reverse("accounts:account"), {"action": "profile", "full_name": "X"})
+    assert response.status_code == 302
