@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from accounts.authorization import forget_cached_roles
 from accounts.models import ResearcherProfile, RoleAssignment, User
+from audit.models import AuditAction
+from audit.services import record
 
 
 class ProfileInline(admin.StackedInline):
@@ -18,6 +21,9 @@ class RoleInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    """Administrators' changes are audited like any other (the admin runs each
+    save in one transaction, so the event commits with the change)."""
+
     ordering = ["email"]
     list_display = ["email", "full_name", "is_active", "is_staff", "date_joined"]
     search_fields = ["email", "full_name"]
@@ -28,3 +34,45 @@ class UserAdmin(BaseUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     inlines = [ProfileInline, RoleInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        record(
+            action=AuditAction.ACCOUNT_UPDATED if change else AuditAction.ACCOUNT_CREATED,
+            by=request.user,
+            target=obj,
+            details={"fields": sorted(form.changed_data), "via": "admin"},
+        )
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for deleted in formset.deleted_objects:
+            if isinstance(deleted, RoleAssignment):
+                record(
+                    action=AuditAction.ROLE_REVOKED,
+                    by=request.user,
+                    target=deleted.user,
+                    details={"role": deleted.role, "via": "admin"},
+                )
+            deleted.delete()
+        for instance in instances:
+            is_new_role = isinstance(instance, RoleAssignment) and instance.pk is None
+            if is_new_role:
+                instance.granted_by = request.user
+            instance.save()
+            if is_new_role:
+                record(
+                    action=AuditAction.ROLE_GRANTED,
+                    by=request.user,
+                    target=instance.user,
+                    details={"role": instance.role, "via": "admin"},
+                )
+                forget_cached_roles(instance.user)
+            elif isinstance(instance, ResearcherProfile):
+                record(
+                    action=AuditAction.ACCOUNT_UPDATED,
+                    by=request.user,
+                    target=instance.user,
+                    details={"fields": ["profile"], "via": "admin"},
+                )
+        formset.save_m2m()

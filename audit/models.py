@@ -61,3 +61,9 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} by {self.actor_email or 'system'}"
+
+    @property
+    def details_json(self) -> str:
+        import json
+
+        return json.dumps(self.details, sort_keys=True, ensure_ascii=False)

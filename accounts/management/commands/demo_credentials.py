@@ -43,5 +43,5 @@ class Command(BaseCommand):
             self.stdout.write(f"{email:<26} {secret:<34} {current_code(device)}")
         self.stdout.write(
             "Codes change every 30 seconds and each is accepted once: "
-            "run `make demo-code USER=<e-mail>` for a fresh one."
+            "run `make demo-code USER_EMAIL=<e-mail>` for a fresh one."
         )
