@@ -1,0 +1,237 @@
+"""Statistical kernels over genotype chunks (numpy + numba).
+
+Every kernel takes one chunk, ``gt`` int8 (n_variants, n_samples, ploidy) with
+negative values for missing alleles, and returns per-variant arrays, so memory
+is bounded by the chunk. Results of several sample blocks of the same variants
+add up (:meth:`AlleleCounts.__add__`).
+
+Definitions follow bcftools ``+fill-tags`` for biallelic sites:
+
+- ``ac``: alt alleles among called alleles (INFO/AC)
+- ``an``: called alleles (INFO/AN)
+- ``n_het``: samples with one alt and one ref allele (INFO/AC_Het)
+- ``n_hom_alt``: samples with two alt alleles (INFO/AC_Hom is twice this)
+- ``n_missing``: samples with at least one missing allele
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_kernel(gt, group, n_groups):  # pragma: no cover - compiled
+    nv, ns, ploidy = gt.shape
+    ac = np.zeros((nv, n_groups), dtype=np.int64)
+    an = np.zeros((nv, n_groups), dtype=np.int64)
+    het = np.zeros((nv, n_groups), dtype=np.int64)
+    hom = np.zeros((nv, n_groups), dtype=np.int64)
+    miss = np.zeros((nv, n_groups), dtype=np.int64)
+    ref = np.zeros((nv, n_groups), dtype=np.int64)
+    for v in range(nv):
+        for s in range(ns):
+            g = group[s]
+            if g < 0:
+                continue
+            called = 0
+            alt = 0
+            for p in range(ploidy):
+                a = gt[v, s, p]
+                if a >= 0:
+                    called += 1
+                    if a > 0:
+                        alt += 1
+            an[v, g] += called
+            ac[v, g] += alt
+            if called < ploidy:
+                miss[v, g] += 1
+            elif alt == ploidy:
+                hom[v, g] += 1
+            elif alt > 0:
+                het[v, g] += 1
+            else:
+                ref[v, g] += 1
+    return ac, an, het, hom, ref, miss
+
+
+@numba.njit(cache=True, nogil=True)
+def _nonref_kernel(gt):  # pragma: no cover - compiled
+    nv, ns, ploidy = gt.shape
+    n = 0
+    for v in range(nv):
+        for s in range(ns):
+            alt = 0
+            missing = False
+            for p in range(ploidy):
+                a = gt[v, s, p]
+                if a < 0:
+                    missing = True
+                elif a > 0:
+                    alt += 1
+            if alt > 0 and not missing:
+                n += 1
+    vi = np.empty(n, dtype=np.int64)
+    si = np.empty(n, dtype=np.int32)
+    g = np.empty(n, dtype=np.int8)
+    k = 0
+    for v in range(nv):
+        for s in range(ns):
+            alt = 0
+            missing = False
+            for p in range(ploidy):
+                a = gt[v, s, p]
+                if a < 0:
+                    missing = True
+                elif a > 0:
+                    alt += 1
+            if alt > 0 and not missing:
+                vi[k] = v
+                si[k] = s
+                g[k] = alt
+                k += 1
+    return vi, si, g
+
+
+def nonref_calls(gt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every complete non-reference call of a chunk, in (variant, sample) order.
+
+    Returns (variant row, sample column, alt allele count) arrays; calls with a
+    missing allele are left out.
+    """
+    return _nonref_kernel(np.ascontiguousarray(gt, dtype=np.int8))
+
+
+@dataclass(slots=True)
+class AlleleCounts:
+    """Per-variant, per-group counts; every array is (n_variants, n_groups)."""
+
+    ac: np.ndarray
+    an: np.ndarray
+    n_het: np.ndarray
+    n_hom_alt: np.ndarray
+    n_hom_ref: np.ndarray
+    n_missing: np.ndarray
+
+    def __add__(self, other: AlleleCounts) -> AlleleCounts:
+        return AlleleCounts(
+            self.ac + other.ac,
+            self.an + other.an,
+            self.n_het + other.n_het,
+            self.n_hom_alt + other.n_hom_alt,
+            self.n_hom_ref + other.n_hom_ref,
+            self.n_missing + other.n_missing,
+        )
+
+    @property
+    def n_called(self) -> np.ndarray:
+        """Samples with a complete genotype call."""
+        return self.n_het + self.n_hom_alt + self.n_hom_ref
+
+    @property
+    def af(self) -> np.ndarray:
+        """Alt allele frequency ac / an (NaN where nothing was called)."""
+        return allele_frequency(self.ac, self.an)
+
+    def group(self, g: int) -> AlleleCounts:
+        """Counts of one group as (n_variants, 1) arrays."""
+        sl = slice(g, g + 1)
+        return AlleleCounts(
+            self.ac[:, sl],
+            self.an[:, sl],
+            self.n_het[:, sl],
+            self.n_hom_alt[:, sl],
+            self.n_hom_ref[:, sl],
+            self.n_missing[:, sl],
+        )
+
+    def take(self, rows: np.ndarray) -> AlleleCounts:
+        """Counts restricted to the given variant rows."""
+        return AlleleCounts(
+            self.ac[rows],
+            self.an[rows],
+            self.n_het[rows],
+            self.n_hom_alt[rows],
+            self.n_hom_ref[rows],
+            self.n_missing[rows],
+        )
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[AlleleCounts], n_groups: int) -> AlleleCounts:
+        """Stack counts of consecutive variant chunks."""
+        if not parts:
+            empty = np.zeros((0, n_groups), dtype=np.int64)
+            return cls(empty, empty, empty, empty, empty, empty)
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__slots__))  # type: ignore[attr-defined]
+
+
+def allele_counts_by_group(
+    gt: np.ndarray, group: np.ndarray | None = None, n_groups: int | None = None
+) -> AlleleCounts:
+    """Allele and genotype counts per variant for each group of samples.
+
+    ``group[s]`` is the group number (0..n_groups-1) of sample column ``s``, or
+    -1 to leave the sample out. Without ``group`` all samples form group 0.
+    """
+    if gt.ndim != 3:
+        raise ValueError("gt must be (n_variants, n_samples, ploidy)")
+    n_samples = gt.shape[1]
+    if group is None:
+        group = np.zeros(n_samples, dtype=np.int64)
+        n_groups = 1
+    group = np.ascontiguousarray(group, dtype=np.int64)
+    if group.shape != (n_samples,):
+        raise ValueError("group must have one entry per sample column")
+    if n_groups is None:
+        n_groups = int(group.max()) + 1 if len(group) else 0
+    gt8 = np.ascontiguousarray(gt, dtype=np.int8)
+    ac, an, het, hom, ref, miss = _count_kernel(gt8, group, n_groups)
+    return AlleleCounts(ac, an, het, hom, ref, miss)
+
+
+def allele_frequency(ac: np.ndarray, an: np.ndarray) -> np.ndarray:
+    """ac / an as float64, NaN where an == 0."""
+    ac = np.asarray(ac, dtype=np.float64)
+    an = np.asarray(an, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(an > 0, ac / np.where(an > 0, an, 1), np.nan)
+
+
+def group_index(sample_ids: Sequence[str], groups: dict[str, Sequence[str]]) -> tuple[np.ndarray, list[str]]:
+    """Map named groups of sample ids onto sample columns.
+
+    Returns (group number per column, -1 if in no group; group names in order).
+    A sample may belong to one group only; unknown ids raise ``KeyError``.
+    """
+    position = {s: i for i, s in enumerate(sample_ids)}
+    out = np.full(len(sample_ids), -1, dtype=np.int64)
+    names = list(groups)
+    for g, name in enumerate(names):
+        for sid in groups[name]:
+            try:
+                i = position[sid]
+            except KeyError:
+                raise KeyError(f"sample {sid!r} of group {name!r} is not in the store") from None
+            if out[i] >= 0:
+                raise ValueError(f"sample {sid!r} is in more than one group")
+            out[i] = g
+    return out, names
+
+
+def variant_missingness(gt: np.ndarray) -> np.ndarray:
+    """Per variant: number of samples with at least one missing allele."""
+    return (gt < 0).any(axis=-1).sum(axis=1)
+
+
+def sample_missingness(gt: np.ndarray) -> np.ndarray:
+    """Per sample: number of variants (in this chunk) with a missing call."""
+    return (gt < 0).any(axis=-1).sum(axis=0)
+
+
+def alt_allele_count(gt: np.ndarray) -> np.ndarray:
+    """Per call: number of alt alleles (0, 1, 2), -1 if any allele is missing."""
+    alt = (gt > 0).sum(axis=-1, dtype=np.int8)
+    return np.where((gt < 0).any(axis=-1), np.int8(-1), alt)

@@ -1,0 +1,741 @@
+"""The genotype store of a data release.
+
+Layout of a store directory (see ``docs/reference/genotype-store.md``)::
+
+    <store>/
+      manifest.json        format version, source VCF, sizes, chunking, tool versions
+      genotypes.vcz/       VCF Zarr (written by bio2zarr): GT, AD, DP, GQ, INFO fields
+      variants.parquet     one row per variant: annotation + cohort allele counts
+      carriers.parquet     one row per non-reference call: variant, sample, het/hom
+
+:func:`import_vcf` builds it from a release's germline VCF, writing to a
+temporary directory next to the target and renaming it on success.
+:class:`GenotypeStore` reads it: sample ids, variant tables and genotype chunks
+for a region, gene or sample subset (reading only the Zarr chunks concerned),
+allele counts by group, and carrier queries (DuckDB over Parquet) for the
+cohort builder. :func:`export_plink` writes PLINK 1 bed/bim/fam for reference
+tools.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+import numcodecs
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import zarr
+from bio2zarr import vcf as b2z_vcf
+from bio2zarr import zarr_utils
+
+from genomics.kernels import AlleleCounts, allele_counts_by_group, group_index, nonref_calls
+
+STORE_FORMAT = "tre-genotype-store"
+STORE_VERSION = 1
+GENOTYPES = "genotypes.vcz"
+VARIANTS = "variants.parquet"
+CARRIERS = "carriers.parquet"
+MANIFEST = "manifest.json"
+
+FIELD_ARRAYS = {"GT": "call_genotype", "AD": "call_AD", "DP": "call_DP", "GQ": "call_GQ"}
+GENOTYPE_HET = 1
+GENOTYPE_HOM = 2
+
+_REGION = re.compile(r"^(?P<contig>[^:]+)(?::(?P<start>[\d,]+)(?:-(?P<end>[\d,]+))?)?$")
+
+Region = str | tuple[str, int, int]
+
+
+class StoreError(Exception):
+    """A store is missing, incomplete, or of an unknown format version."""
+
+
+# --------------------------------------------------------------------------
+# Import
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    path: Path
+    n_samples: int
+    n_variants: int
+    n_carrier_rows: int
+    seconds: dict[str, float]  # wall time of each step: explode, encode, index
+
+
+def import_vcf(
+    vcf_path: str | Path,
+    target: str | Path,
+    *,
+    worker_processes: int = 0,
+    variants_chunk_size: int = 1_000,
+    samples_chunk_size: int = 10_000,
+    compression_level: int = 1,
+    overwrite: bool = False,
+    show_progress: bool = False,
+) -> ImportSummary:
+    """Convert a germline VCF into a genotype store at ``target``.
+
+    Runs bio2zarr's explode (VCF -> intermediate columnar format) and encode
+    (-> VCF Zarr) with ``worker_processes`` processes (0 = in this process),
+    then builds the variant table and the carrier index from the Zarr one
+    chunk at a time. Everything is written under a temporary directory beside
+    ``target`` and renamed into place only when complete.
+
+    ``compression_level`` is the Blosc/zstd level of every Zarr array. bio2zarr's
+    default (7) makes encoding about five times slower for about 20% less
+    disk; 1 is the default here because import time gates a release.
+    """
+    vcf_path = Path(vcf_path)
+    target = Path(target)
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        icf = work / "icf"
+        clock = time.perf_counter()
+        seconds: dict[str, float] = {}
+        b2z_vcf.explode(
+            icf,
+            [str(vcf_path)],
+            worker_processes=worker_processes,
+            show_progress=show_progress,
+            compressor=_INTERMEDIATE_COMPRESSOR,  # scratch data, deleted below: favour speed
+        )
+        seconds["explode"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        schema_path = work / "schema.json"
+        _write_schema(icf, schema_path, variants_chunk_size, samples_chunk_size, compression_level)
+        b2z_vcf.encode(
+            icf,
+            work / GENOTYPES,
+            schema_path=schema_path,
+            worker_processes=worker_processes,
+            show_progress=show_progress,
+        )
+        schema_path.unlink()
+        shutil.rmtree(icf)
+        seconds["encode"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        n_carriers = _build_indexes(work, threads=max(1, worker_processes))
+        seconds["index"] = time.perf_counter() - clock
+        root = zarr.open_group(str(work / GENOTYPES), mode="r")
+        stat = vcf_path.stat()
+        manifest = {
+            "format": STORE_FORMAT,
+            "version": STORE_VERSION,
+            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "source": {"path": str(vcf_path.resolve()), "size": stat.st_size, "mtime": int(stat.st_mtime)},
+            "n_samples": int(root["sample_id"].shape[0]),
+            "n_variants": int(root["variant_position"].shape[0]),
+            "n_carrier_rows": n_carriers,
+            "variants_chunk_size": variants_chunk_size,
+            "samples_chunk_size": samples_chunk_size,
+            "tools": {name: metadata.version(name) for name in ("bio2zarr", "zarr", "pyarrow", "duckdb")},
+        }
+        (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.rename(target, old)
+            os.rename(work, target)
+            shutil.rmtree(old)
+        else:
+            os.rename(work, target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return ImportSummary(target, manifest["n_samples"], manifest["n_variants"], n_carriers, seconds)
+
+
+_INTERMEDIATE_COMPRESSOR = numcodecs.Blosc(cname="lz4", clevel=1, shuffle=numcodecs.Blosc.NOSHUFFLE)
+
+
+def _write_schema(icf: Path, out: Path, variants_chunk_size: int, samples_chunk_size: int, level: int) -> None:
+    """bio2zarr's generated schema with chunk sizes and every compressor's level set."""
+    source = b2z_vcf.IntermediateColumnarFormat(icf)
+    schema = json.loads(
+        source.generate_schema(variants_chunk_size=variants_chunk_size, samples_chunk_size=samples_chunk_size).asjson()
+    )
+    for field in schema["fields"]:
+        compressor = field.get("compressor") or dict(zarr_utils.DEFAULT_COMPRESSOR_CONFIG)
+        if compressor.get("id") == "blosc":
+            compressor["clevel"] = level
+        field["compressor"] = compressor
+    out.write_text(json.dumps(schema))
+
+
+_VARIANT_SCHEMA = pa.schema(
+    [
+        ("variant_index", pa.int64()),
+        ("contig", pa.string()),
+        ("position", pa.int64()),
+        ("ref", pa.string()),
+        ("alt", pa.string()),
+        ("gene", pa.string()),
+        ("csq", pa.string()),
+        ("popaf", pa.float32()),
+        ("ac", pa.int64()),
+        ("an", pa.int64()),
+        ("n_het", pa.int64()),
+        ("n_hom_alt", pa.int64()),
+        ("n_missing", pa.int64()),
+        ("cohort_af", pa.float64()),
+    ]
+)
+_ANNOTATION_SCHEMA = pa.schema([_VARIANT_SCHEMA.field(i) for i in range(8)])
+_CARRIER_SCHEMA = pa.schema(
+    [
+        ("variant_index", pa.int64()),
+        ("sample_index", pa.int32()),
+        ("genotype", pa.int8()),
+    ]
+)
+
+
+def _build_indexes(store_dir: Path, threads: int = 1) -> int:
+    """Write variants.parquet and carriers.parquet from the Zarr, block by block.
+
+    Variant chunks are processed by ``threads`` threads (Zarr decompression and
+    the numba kernel release the GIL); at most two chunks per thread are in
+    memory at once, and rows are written in variant order.
+    """
+    root = zarr.open_group(str(store_dir / GENOTYPES), mode="r")
+    n_variants = root["call_genotype"].shape[0]
+    v_chunk = root["call_genotype"].chunks[0]
+    contig_ids = _strings(root["contig_id"][:])
+    starts = list(range(0, n_variants, v_chunk))
+    window = max(1, 2 * threads)
+    n_rows = 0
+    with (
+        pq.ParquetWriter(str(store_dir / VARIANTS), _VARIANT_SCHEMA, compression="zstd") as vw,
+        pq.ParquetWriter(str(store_dir / CARRIERS), _CARRIER_SCHEMA, compression="zstd") as cw,
+        ThreadPoolExecutor(max_workers=max(1, threads)) as pool,
+    ):
+        for w0 in range(0, len(starts), window):
+            batch = starts[w0 : w0 + window]
+            blocks = pool.map(lambda v0: _index_block(root, v0, min(n_variants, v0 + v_chunk), contig_ids), batch)
+            for variants, carriers in blocks:
+                vw.write_table(variants)
+                cw.write_table(carriers)
+                n_rows += carriers.num_rows
+    return n_rows
+
+
+def _index_block(root: zarr.Group, v0: int, v1: int, contig_ids: np.ndarray) -> tuple[pa.Table, pa.Table]:
+    """Variant-table rows and carrier rows of variants v0..v1, one sample chunk at a time."""
+    gt_arr = root["call_genotype"]
+    n_samples, s_chunk = gt_arr.shape[1], gt_arr.chunks[1]
+    counts: AlleleCounts | None = None
+    var_idx: list[np.ndarray] = []
+    smp_idx: list[np.ndarray] = []
+    geno: list[np.ndarray] = []
+    for s0 in range(0, n_samples, s_chunk):
+        gt = np.asarray(gt_arr[v0:v1, s0 : min(n_samples, s0 + s_chunk)])
+        part = allele_counts_by_group(gt)
+        counts = part if counts is None else counts + part
+        vi, si, g = nonref_calls(gt)
+        var_idx.append(vi + v0)
+        smp_idx.append(si + s0)
+        geno.append(g)
+    assert counts is not None
+    ac, an = counts.ac[:, 0], counts.an[:, 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        af = np.where(an > 0, ac / np.maximum(an, 1), np.nan)
+    variants = _table(
+        {
+            **_annotation_block(root, v0, v1, contig_ids),
+            "ac": ac,
+            "an": an,
+            "n_het": counts.n_het[:, 0],
+            "n_hom_alt": counts.n_hom_alt[:, 0],
+            "n_missing": counts.n_missing[:, 0],
+            "cohort_af": af,
+        },
+        _VARIANT_SCHEMA,
+    )
+    vi_all, si_all, g_all = np.concatenate(var_idx), np.concatenate(smp_idx), np.concatenate(geno)
+    if len(var_idx) > 1:  # several sample chunks: restore (variant, sample) order
+        order = np.lexsort((si_all, vi_all))
+        vi_all, si_all, g_all = vi_all[order], si_all[order], g_all[order]
+    carriers = pa.table(
+        {"variant_index": vi_all, "sample_index": si_all.astype(np.int32), "genotype": g_all},
+        schema=_CARRIER_SCHEMA,
+    )
+    return variants, carriers
+
+
+def _table(columns: dict[str, np.ndarray], schema: pa.Schema) -> pa.Table:
+    """Arrow table with NaN in float columns turned into nulls (absent POPAF, AF of no calls)."""
+    arrays = []
+    for f in schema:
+        values = columns[f.name]
+        if pa.types.is_floating(f.type):
+            arrays.append(pa.array(values, type=f.type, mask=np.isnan(values)))
+        else:
+            arrays.append(pa.array(values, type=f.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _strings(values: object) -> np.ndarray:
+    """Zarr string arrays (numpy StringDType) as object arrays of ``str``."""
+    return np.asarray(values).astype(object)
+
+
+def _string_column(root: zarr.Group, name: str, sl: slice | np.ndarray) -> np.ndarray:
+    if name not in root:
+        n = (sl.stop - sl.start) if isinstance(sl, slice) else len(sl)
+        return np.full(n, "", dtype=object)
+    arr = root[name]
+    values = _strings(arr[sl] if isinstance(sl, slice) else arr.oindex[sl])
+    values[values == "."] = ""  # bio2zarr keeps an absent INFO string as "."
+    return values
+
+
+def _annotation_block(root: zarr.Group, v0: int, v1: int, contig_ids: np.ndarray) -> dict[str, np.ndarray]:
+    sl = slice(v0, v1)
+    alleles = _strings(root["variant_allele"][sl])
+    if "variant_POPAF" in root:
+        popaf = np.asarray(root["variant_POPAF"][sl], dtype=np.float32)
+    else:
+        popaf = np.full(v1 - v0, np.nan, dtype=np.float32)
+    return {
+        "variant_index": np.arange(v0, v1, dtype=np.int64),
+        "contig": contig_ids[np.asarray(root["variant_contig"][sl])],
+        "position": np.asarray(root["variant_position"][sl], dtype=np.int64),
+        "ref": alleles[:, 0],
+        "alt": alleles[:, 1] if alleles.shape[1] > 1 else np.full(v1 - v0, "", dtype=object),
+        "gene": _string_column(root, "variant_GENE", sl),
+        "csq": _string_column(root, "variant_CSQ", sl),
+        "popaf": popaf,
+    }
+
+
+# --------------------------------------------------------------------------
+# Reading
+
+
+@dataclass(slots=True)
+class GenotypeChunk:
+    """Genotypes of consecutive selected variants for the selected samples.
+
+    ``variant_index`` are store-wide variant numbers; ``sample_index`` the
+    store-wide sample numbers of the columns, in the order asked for.
+    ``gt`` is int8 (n_variants, n_samples, 2), negative = missing; ``ad``
+    (n_variants, n_samples, 2), ``dp``, ``gq`` are present when requested.
+    """
+
+    variant_index: np.ndarray
+    sample_index: np.ndarray
+    gt: np.ndarray
+    ad: np.ndarray | None = None
+    dp: np.ndarray | None = None
+    gq: np.ndarray | None = None
+
+
+@dataclass(slots=True)
+class GroupCounts:
+    """Allele counts by group for the selected variants."""
+
+    variant_index: np.ndarray
+    groups: list[str]
+    counts: AlleleCounts
+
+    def for_group(self, name: str) -> AlleleCounts:
+        return self.counts.group(self.groups.index(name))
+
+
+def parse_region(region: Region) -> tuple[str, int, int]:
+    """``"chr17"``, ``"chr17:43044295-43125483"`` or a (contig, start, end) tuple, 1-based inclusive."""
+    if isinstance(region, tuple):
+        contig, start, end = region
+        return str(contig), int(start), int(end)
+    m = _REGION.match(region.strip())
+    if not m:
+        raise ValueError(f"cannot read region {region!r}; write it as chr17:43044295-43125483")
+    start = int(m["start"].replace(",", "")) if m["start"] else 1
+    end = int(m["end"].replace(",", "")) if m["end"] else (start if m["start"] else 2**31 - 1)
+    if end < start:
+        raise ValueError(f"region {region!r} ends before it starts")
+    return m["contig"], start, end
+
+
+class GenotypeStore:
+    """Read access to a genotype store directory written by :func:`import_vcf`."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        manifest_path = self.path / MANIFEST
+        if not manifest_path.exists():
+            raise StoreError(f"{self.path} is not a genotype store (no {MANIFEST})")
+        self.manifest = json.loads(manifest_path.read_text())
+        if self.manifest.get("format") != STORE_FORMAT or self.manifest.get("version") != STORE_VERSION:
+            raise StoreError(
+                f"{self.path}: unsupported store format {self.manifest.get('format')} v{self.manifest.get('version')}"
+            )
+        self.root = zarr.open_group(str(self.path / GENOTYPES), mode="r")
+        self._sample_ids = _strings(self.root["sample_id"][:])
+        self._sample_pos = {s: i for i, s in enumerate(self._sample_ids)}
+        self._contig_ids = _strings(self.root["contig_id"][:])
+        self._region_index = np.asarray(self.root["region_index"][:]) if "region_index" in self.root else None
+        gt = self.root["call_genotype"]
+        self.variants_chunk_size: int = gt.chunks[0]
+        self.samples_chunk_size: int = gt.chunks[1]
+
+    # Basic facts ---------------------------------------------------------
+
+    @property
+    def sample_ids(self) -> list[str]:
+        return self._sample_ids.tolist()
+
+    @property
+    def n_samples(self) -> int:
+        return len(self._sample_ids)
+
+    @property
+    def n_variants(self) -> int:
+        return int(self.root["variant_position"].shape[0])
+
+    @property
+    def contigs(self) -> list[str]:
+        return self._contig_ids.tolist()
+
+    @property
+    def fields(self) -> list[str]:
+        """Per-call fields present: GT and any of AD, DP, GQ."""
+        return [f for f, name in FIELD_ARRAYS.items() if name in self.root]
+
+    def sample_indices(self, sample_ids: Iterable[str]) -> np.ndarray:
+        """Column numbers of the given ids, in the given order; ``KeyError`` if one is unknown."""
+        out = []
+        for s in sample_ids:
+            try:
+                out.append(self._sample_pos[s])
+            except KeyError:
+                raise KeyError(f"sample {s!r} is not in the genotype store") from None
+        return np.array(out, dtype=np.int64)
+
+    # Variant selection ---------------------------------------------------
+
+    def variant_indices(self, *, region: Region | None = None, gene: str | None = None) -> np.ndarray:
+        """Sorted variant numbers with POS inside ``region`` and/or annotated with ``gene``.
+
+        Region lookups read the Zarr region index and only the position chunks
+        that overlap; gene lookups use the variant table (Parquet).
+        """
+        if region is None and gene is None:
+            return np.arange(self.n_variants, dtype=np.int64)
+        selected: np.ndarray | None = None
+        if region is not None:
+            selected = self._region_indices(*parse_region(region))
+        if gene is not None:
+            sql = f"SELECT variant_index FROM {self._variants_sql} WHERE gene = ? ORDER BY 1"  # noqa: S608 - value bound
+            rows = self._query(sql, [gene])
+            by_gene = np.array([r[0] for r in rows], dtype=np.int64)
+            selected = by_gene if selected is None else np.intersect1d(selected, by_gene)
+        assert selected is not None
+        return selected
+
+    def _region_indices(self, contig: str, start: int, end: int) -> np.ndarray:
+        matches = np.flatnonzero(self._contig_ids == contig)
+        if len(matches) == 0:
+            return np.zeros(0, dtype=np.int64)
+        cid = int(matches[0])
+        vc = self.variants_chunk_size
+        if self._region_index is not None:
+            ri = self._region_index
+            hit = (ri[:, 1] == cid) & (ri[:, 2] <= end) & (ri[:, 4] >= start)
+            chunks = np.unique(ri[hit, 0])
+        else:
+            chunks = np.arange(-(-self.n_variants // vc))
+        pos_arr, contig_arr = self.root["variant_position"], self.root["variant_contig"]
+        out = []
+        for c in chunks:
+            v0 = int(c) * vc
+            v1 = min(self.n_variants, v0 + vc)
+            pos = np.asarray(pos_arr[v0:v1])
+            con = np.asarray(contig_arr[v0:v1])
+            out.append(v0 + np.flatnonzero((con == cid) & (pos >= start) & (pos <= end)))
+        return np.concatenate(out).astype(np.int64) if out else np.zeros(0, dtype=np.int64)
+
+    def variants(self, *, region: Region | None = None, gene: str | None = None) -> pa.Table:
+        """Variant table (variant_index, contig, position, ref, alt, gene, csq, popaf) from the Zarr."""
+        idx = self.variant_indices(region=region, gene=gene)
+        parts = []
+        for block in self._split_by_chunk(idx):
+            v0, v1 = int(block[0]), int(block[-1]) + 1
+            ann = _annotation_block(self.root, v0, v1, self._contig_ids)
+            keep = block - v0
+            parts.append(_table({k: v[keep] for k, v in ann.items()}, _ANNOTATION_SCHEMA))
+        if not parts:
+            return _ANNOTATION_SCHEMA.empty_table()
+        return pa.concat_tables(parts)
+
+    def _split_by_chunk(self, idx: np.ndarray) -> list[np.ndarray]:
+        if len(idx) == 0:
+            return []
+        chunk_of = idx // self.variants_chunk_size
+        cuts = np.flatnonzero(np.diff(chunk_of)) + 1
+        return np.split(idx, cuts)
+
+    # Genotype chunks -----------------------------------------------------
+
+    def iter_chunks(
+        self,
+        *,
+        region: Region | None = None,
+        gene: str | None = None,
+        samples: Sequence[str] | None = None,
+        fields: Sequence[str] = ("GT",),
+        variant_indices: np.ndarray | None = None,
+    ) -> Iterator[GenotypeChunk]:
+        """Genotypes of the selected variants, one Zarr variant chunk at a time.
+
+        Only chunks holding selected variants are read, and for a sample
+        subset only the sample chunks holding them. Memory is one variant
+        chunk times the selected samples.
+        """
+        unknown = [f for f in fields if f not in FIELD_ARRAYS]
+        if unknown:
+            raise ValueError(f"unknown field(s) {unknown}; choose from {list(FIELD_ARRAYS)}")
+        absent = [f for f in fields if FIELD_ARRAYS[f] not in self.root]
+        if absent:
+            raise ValueError(f"the store has no {', '.join(absent)}")
+        idx = variant_indices if variant_indices is not None else self.variant_indices(region=region, gene=gene)
+        s_idx = self.sample_indices(samples) if samples is not None else None
+        for block in self._split_by_chunk(np.asarray(idx, dtype=np.int64)):
+            yield self._read_block(block, s_idx, fields)
+
+    def _read_block(self, block: np.ndarray, s_idx: np.ndarray | None, fields: Sequence[str]) -> GenotypeChunk:
+        v0, v1 = int(block[0]), int(block[-1]) + 1
+        rows = block - v0
+        contiguous = len(block) == v1 - v0
+        out: dict[str, np.ndarray] = {}
+        if s_idx is not None:
+            order = np.argsort(s_idx, kind="stable")
+            sorted_s = s_idx[order]
+            back = np.empty_like(order)
+            back[order] = np.arange(len(order))
+        for f in ("GT", *[f for f in fields if f != "GT"]):
+            arr = self.root[FIELD_ARRAYS[f]]
+            data = np.asarray(arr[v0:v1]) if s_idx is None else np.asarray(arr.oindex[slice(v0, v1), sorted_s])[:, back]
+            out[f] = data if contiguous else data[rows]
+        return GenotypeChunk(
+            variant_index=block,
+            sample_index=s_idx if s_idx is not None else np.arange(self.n_samples, dtype=np.int64),
+            gt=out["GT"],
+            ad=out.get("AD"),
+            dp=out.get("DP"),
+            gq=out.get("GQ"),
+        )
+
+    def genotype_matrix(
+        self, *, region: Region | None = None, gene: str | None = None, samples: Sequence[str] | None = None
+    ) -> np.ndarray:
+        """All selected genotypes as one array: only for small selections (tests, single genes)."""
+        parts = [c.gt for c in self.iter_chunks(region=region, gene=gene, samples=samples)]
+        n_s = len(samples) if samples is not None else self.n_samples
+        return np.concatenate(parts) if parts else np.zeros((0, n_s, 2), dtype=np.int8)
+
+    # Statistics ----------------------------------------------------------
+
+    def allele_counts(
+        self,
+        groups: Mapping[str, Sequence[str]] | None = None,
+        *,
+        region: Region | None = None,
+        gene: str | None = None,
+    ) -> GroupCounts:
+        """AC, AN, het and hom-alt counts per variant for each named group of samples.
+
+        Without ``groups`` the whole cohort is one group called ``"all"``.
+        Reads one (variant chunk x sample chunk) block at a time.
+        """
+        if groups is None:
+            groups = {"all": self.sample_ids}
+        group_of, names = group_index(self.sample_ids, dict(groups))
+        idx = self.variant_indices(region=region, gene=gene)
+        arr = self.root["call_genotype"]
+        sc = self.samples_chunk_size
+        parts: list[AlleleCounts] = []
+        for block in self._split_by_chunk(idx):
+            v0, v1 = int(block[0]), int(block[-1]) + 1
+            total: AlleleCounts | None = None
+            for s0 in range(0, self.n_samples, sc):
+                s1 = min(self.n_samples, s0 + sc)
+                g = group_of[s0:s1]
+                if not (g >= 0).any():
+                    continue
+                gt = np.asarray(arr[v0:v1, s0:s1])[block - v0]
+                part = allele_counts_by_group(gt, g, len(names))
+                total = part if total is None else total + part
+            if total is None:
+                total = allele_counts_by_group(
+                    np.zeros((len(block), 0, 2), dtype=np.int8), np.zeros(0, dtype=np.int64), len(names)
+                )
+            parts.append(total)
+        return GroupCounts(idx, names, AlleleCounts.concatenate(parts, len(names)))
+
+    # Carrier index -------------------------------------------------------
+
+    @property
+    def _variants_sql(self) -> str:
+        return _parquet_sql(self.path / VARIANTS)
+
+    @property
+    def _carriers_sql(self) -> str:
+        return _parquet_sql(self.path / CARRIERS)
+
+    def _query(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+        con = duckdb.connect(":memory:")
+        try:
+            return con.execute(sql, list(params)).fetchall()
+        finally:
+            con.close()
+
+    def variant_table(
+        self,
+        *,
+        gene: str | None = None,
+        region: Region | None = None,
+        consequences: Sequence[str] | None = None,
+        max_popaf: float | None = None,
+        max_cohort_af: float | None = None,
+    ) -> pa.Table:
+        """Rows of variants.parquet (annotation + cohort counts) matching the filters."""
+        where, params = self._variant_filters(gene, region, consequences, max_popaf, max_cohort_af)
+        con = duckdb.connect(":memory:")
+        try:
+            # The WHERE clause is built from fixed fragments; every value is a bound parameter.
+            sql = f"SELECT * FROM {self._variants_sql} WHERE {where} ORDER BY variant_index"  # noqa: S608
+            return con.sql(sql, params=params).to_arrow_table()
+        finally:
+            con.close()
+
+    def carriers(
+        self,
+        *,
+        gene: str | None = None,
+        region: Region | None = None,
+        consequences: Sequence[str] | None = None,
+        max_popaf: float | None = None,
+        max_cohort_af: float | None = None,
+        genotype: str = "any",
+    ) -> set[int]:
+        """Sample numbers carrying at least one variant that passes every filter.
+
+        ``max_popaf``: keep variants with POPAF <= value or no POPAF (novel).
+        ``max_cohort_af``: keep variants with cohort AF <= value.
+        ``genotype``: ``"het"``, ``"hom"`` (hom-alt) or ``"any"`` non-reference call.
+        """
+        if genotype not in {"het", "hom", "any"}:
+            raise ValueError("genotype must be 'het', 'hom' or 'any'")
+        where, params = self._variant_filters(gene, region, consequences, max_popaf, max_cohort_af)
+        gt_clause = {"het": f"c.genotype = {GENOTYPE_HET}", "hom": f"c.genotype = {GENOTYPE_HOM}", "any": "TRUE"}[
+            genotype
+        ]
+        # The WHERE clause is built from fixed fragments; every value is a bound parameter.
+        sql = (
+            f"WITH v AS (SELECT variant_index FROM {self._variants_sql} WHERE {where}) "  # noqa: S608
+            f"SELECT DISTINCT c.sample_index FROM {self._carriers_sql} AS c "
+            f"WHERE c.variant_index IN (SELECT variant_index FROM v) AND {gt_clause}"
+        )
+        return {int(r[0]) for r in self._query(sql, params)}
+
+    def carrier_ids(self, **filters: object) -> set[str]:
+        """Like :meth:`carriers` but returns sample ids."""
+        return {str(self._sample_ids[i]) for i in self.carriers(**filters)}  # type: ignore[arg-type]
+
+    def _variant_filters(
+        self,
+        gene: str | None,
+        region: Region | None,
+        consequences: Sequence[str] | None,
+        max_popaf: float | None,
+        max_cohort_af: float | None,
+    ) -> tuple[str, list[object]]:
+        clauses = ["TRUE"]
+        params: list[object] = []
+        if gene is not None:
+            clauses.append("gene = ?")
+            params.append(gene)
+        if region is not None:
+            contig, start, end = parse_region(region)
+            clauses.append("contig = ? AND position BETWEEN ? AND ?")
+            params.extend([contig, start, end])
+        if consequences is not None:
+            clauses.append("list_contains(?, csq)")
+            params.append(list(consequences))
+        if max_popaf is not None:
+            clauses.append("(popaf IS NULL OR popaf <= ?)")
+            params.append(float(max_popaf))
+        if max_cohort_af is not None:
+            clauses.append("cohort_af <= ?")
+            params.append(float(max_cohort_af))
+        return " AND ".join(clauses), params
+
+
+def _parquet_sql(path: Path) -> str:
+    # Paths come from the store itself, never from users; quote defensively all the same.
+    return "read_parquet('" + str(path).replace("'", "''") + "')"
+
+
+# --------------------------------------------------------------------------
+# PLINK export
+
+
+def export_plink(
+    store: GenotypeStore,
+    out_prefix: str | Path,
+    *,
+    region: Region | None = None,
+    gene: str | None = None,
+    samples: Sequence[str] | None = None,
+) -> Path:
+    """Write PLINK 1 ``.bed``/``.bim``/``.fam`` for the selection (A1 = ALT, A2 = REF).
+
+    Streams one variant chunk at a time. Variant ids are ``contig:pos:ref:alt``;
+    family and parental columns are left unknown.
+    """
+    prefix = Path(out_prefix)
+    sample_ids = list(samples) if samples is not None else store.sample_ids
+    with open(f"{prefix}.fam", "w") as fam:
+        for s in sample_ids:
+            fam.write(f"{s}\t{s}\t0\t0\t0\t-9\n")
+    # PLINK 1 bed codes with A1 = ALT: 0b00 hom A1, 0b10 het, 0b11 hom A2, 0b01 missing.
+    code = np.array([3, 2, 0], dtype=np.uint8)  # index = alt allele count
+    n_s = len(sample_ids)
+    pad = (-n_s) % 4
+    with open(f"{prefix}.bed", "wb") as bed, open(f"{prefix}.bim", "w") as bim:
+        bed.write(bytes([0x6C, 0x1B, 0x01]))
+        for chunk in store.iter_chunks(region=region, gene=gene, samples=samples):
+            gt = chunk.gt
+            missing = (gt < 0).any(axis=-1)
+            n_alt = np.clip((gt > 0).sum(axis=-1), 0, 2)
+            c = np.where(missing, np.uint8(1), code[n_alt]).astype(np.uint8)
+            if pad:
+                c = np.concatenate([c, np.zeros((c.shape[0], pad), dtype=np.uint8)], axis=1)
+            c = c.reshape(c.shape[0], -1, 4)
+            packed = c[..., 0] | (c[..., 1] << 2) | (c[..., 2] << 4) | (c[..., 3] << 6)
+            bed.write(packed.astype(np.uint8).tobytes())
+            ann = _annotation_block(
+                store.root, int(chunk.variant_index[0]), int(chunk.variant_index[-1]) + 1, store._contig_ids
+            )
+            keep = chunk.variant_index - chunk.variant_index[0]
+            for i in keep:
+                contig, pos, ref, alt = ann["contig"][i], ann["position"][i], ann["ref"][i], ann["alt"][i]
+                bim.write(f"{contig}\t{contig}:{pos}:{ref}:{alt}\t0\t{pos}\t{alt}\t{ref}\n")
+    return prefix
