@@ -9,10 +9,13 @@ object; guardian is used here and nowhere else.
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Model
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model, QuerySet
 from guardian.core import ObjectPermissionChecker
+from guardian.models import UserObjectPermission
+from guardian.shortcuts import get_objects_for_user
 
 from accounts.models import Role, RoleAssignment
 
@@ -60,6 +63,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 _ROLE_CACHE_ATTR = "_portal_global_roles"
+_M = TypeVar("_M", bound=Model)
 
 
 def _as_permission(perm: Permission | str) -> Permission:
@@ -107,3 +111,42 @@ def has_role(user: Any, role: Role) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return role in global_roles(user)
+
+
+def objects_with_permission(user: Any, perm: Permission | str, queryset: QuerySet[_M]) -> QuerySet[_M]:
+    """The objects of ``queryset`` on which ``user`` holds ``perm``: all of them
+    when a global role carries it, none for anonymous or deactivated users.
+    Agrees with ``has_permission`` object by object, in one query."""
+    permission = _as_permission(perm)
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return queryset.none()
+    if any(permission in ROLE_PERMISSIONS[role] for role in global_roles(user)):
+        return queryset
+    if queryset.model._meta.app_label != permission.value.split(".", 1)[0]:
+        return queryset.none()
+    return get_objects_for_user(user, permission.value, klass=queryset, accept_global_perms=False)
+
+
+def holders_of_object_permission(perm: Permission | str, objects: list[Model]) -> dict[Any, list[Any]]:
+    """Active users granted ``perm`` on each of ``objects`` (not global role
+    holders, not superusers): ``{object pk: [users]}``, in one query."""
+    permission = _as_permission(perm)
+    holders: dict[Any, list[Any]] = {obj.pk: [] for obj in objects}
+    if not objects:
+        return holders
+    model = type(objects[0])
+    by_key = {str(obj.pk): obj.pk for obj in objects}
+    rows = (
+        UserObjectPermission.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            permission__codename=permission.codename,
+            permission__content_type__app_label=permission.value.split(".", 1)[0],
+            object_pk__in=list(by_key),
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )
+    for row in rows:
+        holders[by_key[row.object_pk]].append(row.user)
+    return holders

@@ -87,3 +87,19 @@ class PasswordChangeForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("new_password", error)
         return cleaned
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label="Token name",
+        max_length=100,
+        help_text="What the token is for, e.g. 'laptop scripts'.",
+        error_messages={"required": "Give the token a name, so you can tell it apart later."},
+    )
+    lifetime_days = forms.TypedChoiceField(
+        label="Expires after",
+        choices=[("30", "30 days"), ("90", "90 days"), ("365", "1 year")],
+        initial="90",
+        coerce=int,
+        error_messages={"invalid_choice": "Choose one of the offered lifetimes."},
+    )

@@ -3,7 +3,9 @@ runs in one transaction and records its audit event inside it."""
 
 from __future__ import annotations
 
-from datetime import date
+import hashlib
+import secrets
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth import login, logout
@@ -16,7 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.authorization import ROLE_PERMISSIONS, ROLE_SCOPE, Scope, forget_cached_roles
-from accounts.models import CURRENT_AGREEMENT_VERSION, ResearcherProfile, Role, RoleAssignment, User
+from accounts.models import CURRENT_AGREEMENT_VERSION, ApiToken, ResearcherProfile, Role, RoleAssignment, User
 from audit.models import AuditAction, AuditOutcome
 from audit.services import record
 
@@ -244,3 +246,69 @@ def mfa_verify(*, request: HttpRequest, user: User, token: str) -> None:
     if throttled:
         raise AccountError("Too many wrong codes. Wait a minute, then try again with a fresh code.")
     raise AccountError("That code is not right, or it has been used already. Enter the next code your app shows.")
+
+
+# --- personal API tokens ----------------------------------------------------------------
+
+API_TOKEN_KEY_PREFIX = "gre_"  # noqa: S105 -- a label, not a secret
+API_TOKEN_MAX_LIVE = 10
+API_TOKEN_LIFETIMES_DAYS = (30, 90, 365)
+
+
+def api_token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, by: User, name: str, lifetime_days: int | None) -> tuple[ApiToken, str]:
+    """Make a token for ``by`` and return it with its key, which is never stored
+    and cannot be shown again. Callers must only offer this to a session that
+    has passed the second factor (the account page does)."""
+    name = name.strip()
+    if not name:
+        raise AccountError("Give the token a name, so you can tell it apart later.")
+    if lifetime_days is not None and lifetime_days not in API_TOKEN_LIFETIMES_DAYS:
+        raise AccountError("Choose one of the offered lifetimes.")
+    live = ApiToken.objects.select_for_update().filter(user=by, revoked_at__isnull=True)
+    now = timezone.now()
+    if sum(1 for token in live if token.is_usable(now)) >= API_TOKEN_MAX_LIVE:
+        raise AccountError(f"You already have {API_TOKEN_MAX_LIVE} tokens. Revoke one you no longer use first.")
+    key = API_TOKEN_KEY_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=by,
+        name=name[:100],
+        prefix=key[:10],
+        key_hash=api_token_hash(key),
+        created_at=now,
+        expires_at=now + timedelta(days=lifetime_days) if lifetime_days else None,
+    )
+    record(
+        action=AuditAction.API_TOKEN_CREATED,
+        by=by,
+        target=token,
+        details={"name": token.name, "prefix": token.prefix, "lifetime_days": lifetime_days},
+    )
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, by: User) -> ApiToken:
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.user_id != by.pk:
+        raise AccountError("Only the owner of a token can revoke it.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record(action=AuditAction.API_TOKEN_REVOKED, by=by, target=token, details={"prefix": token.prefix})
+    return token
+
+
+def api_token_refused(*, prefix: str, reason: str, user: User | None = None) -> None:
+    """Record a refused API call (committed on its own: the request fails)."""
+    record(
+        action=AuditAction.API_TOKEN_REFUSED,
+        by=user,
+        outcome=AuditOutcome.DENIED,
+        target_type="accounts.apitoken",
+        details={"prefix": prefix[:10], "reason": reason},
+    )

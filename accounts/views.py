@@ -17,9 +17,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
 from accounts.authorization import global_roles
-from accounts.forms import AgreementForm, PasswordChangeForm, ProfileForm, SignInForm, TokenForm
-from accounts.models import CURRENT_AGREEMENT_VERSION, ResearcherProfile
+from accounts.forms import AgreementForm, ApiTokenForm, PasswordChangeForm, ProfileForm, SignInForm, TokenForm
+from accounts.models import CURRENT_AGREEMENT_VERSION, ApiToken, ResearcherProfile
 from accounts.requests import PortalRequest, is_verified
+from participants.selectors import release_current
 
 
 def _next_url(request: HttpRequest, default: str = "dashboard") -> str:
@@ -166,6 +167,8 @@ def account(request: PortalRequest) -> HttpResponse:
     )
     agreement_form = AgreementForm(request.POST if action == "agreement" else None)
     password_form = PasswordChangeForm(user, request.POST if action == "password" else None)
+    token_form = ApiTokenForm(request.POST if action == "token_create" else None)
+    new_token_key = None
     status = 200
     if action == "profile" and profile_form.is_valid():
         try:
@@ -187,7 +190,24 @@ def account(request: PortalRequest) -> HttpResponse:
         services.password_change(request=request, by=user, new_password=password_form.cleaned_data["new_password"])
         messages.success(request, "Your password is changed.")
         return redirect("accounts:account")
-    if request.method == "POST":
+    elif action == "token_create" and token_form.is_valid():
+        # Only a session that passed the second factor reaches this page (the
+        # wall in accounts.middleware); checked again because a token outlives it.
+        if not is_verified(user):
+            return redirect("accounts:mfa-verify")
+        try:
+            _, new_token_key = services.api_token_create(by=user, **token_form.cleaned_data)
+        except services.AccountError as error:
+            token_form.add_error(None, str(error))
+        else:
+            token_form = ApiTokenForm()
+    elif action == "token_revoke":
+        token = ApiToken.objects.filter(user=user, pk=request.POST.get("token_id") or 0).first()
+        if token is not None:
+            services.api_token_revoke(token=token, by=user)
+            messages.success(request, f"The token “{token.name}” is revoked.")
+        return redirect("accounts:account")
+    if request.method == "POST" and new_token_key is None:
         status = 400
     context = {
         "profile": profile,
@@ -196,6 +216,9 @@ def account(request: PortalRequest) -> HttpResponse:
         "password_form": password_form,
         "roles": sorted(role.label for role in global_roles(user)),
         "agreement_version": CURRENT_AGREEMENT_VERSION,
+        "token_form": token_form,
+        "new_token_key": new_token_key,
+        "api_tokens": ApiToken.objects.filter(user=user, revoked_at__isnull=True),
     }
     return render(request, "accounts/account.html", context, status=status)
 
@@ -208,6 +231,7 @@ def dashboard(request: PortalRequest) -> HttpResponse:
         "profile": profile,
         "accredited": profile.is_accredited(),
         "roles": sorted(role.label for role in global_roles(user)),
+        "release": release_current(),
     }
     return render(request, "dashboard.html", context)
 

@@ -46,3 +46,7 @@ class Command(BaseCommand):
             if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
                 TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
         self.stdout.write(self.style.SUCCESS(f"Demo users ready ({created} created)."))
+        from domains.demo import seed_demo_domains
+
+        domains_created = seed_demo_domains()
+        self.stdout.write(self.style.SUCCESS(f"Research domains ready ({domains_created} created)."))

@@ -1,6 +1,10 @@
 """Every URL the portal routes, except sign-in, two-factor steps, static files
 and the health check, is behind the two-factor wall. The list of URLs is read
-from the URL configuration, so a new page is covered without editing this test."""
+from the URL configuration, so a new page is covered without editing this test.
+
+The API (``/api/``) answers in JSON instead of redirecting: anonymous calls are
+left to the API's own authentication (personal tokens), which refuses them
+with 401; sessions that have not passed the second factor get 403."""
 
 import re
 import uuid
@@ -46,11 +50,14 @@ def _paths(resolver: URLResolver, prefix: str = ""):
             yield from _paths(entry, prefix + piece)
 
 
-ALL_PATHS = sorted(set(_paths(get_resolver())) - OPEN) + ["/no/such/page/"]
+_WALKED = sorted(set(_paths(get_resolver())) - OPEN)
+ALL_PATHS = [path for path in _WALKED if not path.startswith("/api/")] + ["/no/such/page/"]
+API_PATHS = [path for path in _WALKED if path.startswith("/api/")] + ["/api/no/such/endpoint/"]
 
 
 def test_the_url_walk_finds_the_portal_pages():
-    assert {"/", "/accounts/", "/governance/audit/", "/admin/"} <= set(ALL_PATHS)
+    assert {"/", "/accounts/", "/governance/audit/", "/admin/", "/domains/", "/projects/"} <= set(ALL_PATHS)
+    assert {"/api/v1/domains/", "/api/v1/schema/", "/api/v1/docs/"} <= set(API_PATHS)
 
 
 @pytest.mark.parametrize("path", ALL_PATHS)
@@ -76,6 +83,26 @@ def test_password_only_sessions_without_a_device_are_sent_to_enrolment(client, p
     response = client.get(path)
     assert response.status_code == 302, path
     assert response["Location"].startswith(reverse("accounts:mfa-enrol"))
+
+
+@pytest.mark.parametrize("path", API_PATHS)
+def test_anonymous_api_calls_are_refused_with_401_and_nothing_else(client, path):
+    response = client.get(path)
+    assert response.status_code in {401, 404}, path
+    if response.status_code == 401:
+        assert response["WWW-Authenticate"] == "Token"
+
+
+@pytest.mark.parametrize("path", API_PATHS)
+@pytest.mark.parametrize("has_device", [True, False])
+def test_password_only_sessions_get_403_from_the_api(client, path, has_device):
+    user = UserFactory()
+    if has_device:
+        TOTPDeviceFactory(user=user)
+    sign_in_password_only(client, user)
+    response = client.get(path)
+    assert response.status_code == 403, path
+    assert response.json() == {"detail": "Two-factor verification is required."}
 
 
 def test_post_requests_are_walled_too(client):
