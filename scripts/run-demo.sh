@@ -13,15 +13,22 @@ mkdir -p "$PORTAL_VAR_DIR/broker/queue" "$PORTAL_VAR_DIR/broker/processed" "$POR
 "$PY" manage.py migrate --no-input -v 0
 "$PY" manage.py seed_demo
 
+# The demo data release (HPO ontology, synthetic participants and genomes) is
+# made once, in the background, so the portal answers at once.
+"$PY" manage.py seed_demo_release >"$PORTAL_VAR_DIR/log/demo-release.log" 2>&1 &
+RELEASE=$!
+
 "$PY" -m celery -A portal worker -Q interactive,heavy --concurrency 2 --loglevel INFO \
     >"$PORTAL_VAR_DIR/log/worker.log" 2>&1 &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null || true; wait $WORKER 2>/dev/null || true' EXIT INT TERM
+trap 'kill $WORKER $RELEASE 2>/dev/null || true; wait $WORKER 2>/dev/null || true' EXIT INT TERM
 
 cat <<MSG
 
   Genomic Research Environment (demo) is starting at http://$HOST:$PORT/
   A Celery worker is running (log: $PORTAL_VAR_DIR/log/worker.log).
+  The demo data release is prepared in the background the first time, in about two
+  minutes (log: $PORTAL_VAR_DIR/log/demo-release.log).
 
   Sign in with a demo user and the code shown beside it (each code is accepted once;
   'make demo-code USER_EMAIL=researcher@example.org' prints a fresh one):

@@ -22,6 +22,17 @@ def _collected_static(tmp_path_factory):
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the HPO ontology once into the test database (without an audit
+    event, so tests start with an empty trail). Transactional tests flush it;
+    they run last and do not need it."""
+    from participants.ontology import ontology_write_tables
+
+    with django_db_blocker.unblock():
+        ontology_write_tables()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

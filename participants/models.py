@@ -1,0 +1,267 @@
+"""Data releases and what they hold: pseudonymised participants, their
+phenotypes (HPO), diseases, tumours, and the HPO ontology itself.
+
+Each release carries its own copy of the participant rows, so a cohort pinned
+to a release keeps meaning the same thing when a newer release arrives.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Programme(models.TextChoices):
+    RARE_DISEASE = "rare_disease", "Rare disease"
+    CANCER = "cancer", "Cancer"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Ancestry(models.TextChoices):
+    AFR = "AFR", "African"
+    AMR = "AMR", "Admixed American"
+    EAS = "EAS", "East Asian"
+    EUR = "EUR", "European"
+    SAS = "SAS", "South Asian"
+    OTH = "OTH", "Other"
+
+
+class ConsentStatus(models.TextChoices):
+    CONSENTING = "consenting", "Consenting"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class VitalStatus(models.TextChoices):
+    ALIVE = "alive", "Alive"
+    DECEASED = "deceased", "Deceased"
+
+
+class Relationship(models.TextChoices):
+    PROBAND = "proband", "Proband"
+    MOTHER = "mother", "Mother"
+    FATHER = "father", "Father"
+    SIBLING = "sibling", "Sibling"
+    OTHER = "other", "Other relative"
+    NONE = "", "Not in a family"
+
+
+class Affection(models.TextChoices):
+    AFFECTED = "affected", "Affected"
+    UNAFFECTED = "unaffected", "Unaffected"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class SampleType(models.TextChoices):
+    PRIMARY = "primary", "Primary"
+    METASTATIC = "metastatic", "Metastatic"
+
+
+class Stage(models.TextChoices):
+    I = "I", "I"  # noqa: E741
+    II = "II", "II"
+    III = "III", "III"
+    IV = "IV", "IV"
+    UNKNOWN = "", "Not recorded"
+
+
+class DataRelease(models.Model):
+    class Status(models.TextChoices):
+        CURRENT = "current", "Current"
+        SUPERSEDED = "superseded", "Superseded"
+
+    name = models.CharField(max_length=40, unique=True, help_text="The version researchers cite, e.g. v19.")
+    release_date = models.DateField()
+    genome_build = models.CharField(max_length=20)
+    format_version = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CURRENT)
+    previous = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    ingested_at = models.DateTimeField()
+    store_path = models.CharField(max_length=500, help_text="Genotype store, relative to DATA_ROOT.")
+    bundle_sha256 = models.CharField(max_length=64, help_text="Checksum over the bundle's files.")
+    counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-ingested_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=models.Q(status="current"), name="one_current_release")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Participant(models.Model):
+    release = models.ForeignKey(DataRelease, on_delete=models.CASCADE, related_name="participants")
+    participant_id = models.CharField(max_length=40, help_text="Pseudonymous id; never shown to researchers.")
+    programme = models.CharField(max_length=16, choices=Programme.choices)
+    sex = models.CharField(max_length=8, choices=Sex.choices)
+    year_of_birth = models.PositiveSmallIntegerField()
+    genetic_ancestry = models.CharField(max_length=3, choices=Ancestry.choices)
+    recruiting_centre = models.CharField(max_length=100)
+    consent_status = models.CharField(max_length=12, choices=ConsentStatus.choices)
+    consent_month = models.CharField(max_length=7, help_text="YYYY-MM")
+    vital_status = models.CharField(max_length=10, choices=VitalStatus.choices)
+    death_month = models.CharField(max_length=7, blank=True)
+    family_id = models.CharField(max_length=40, blank=True)
+    relationship_to_proband = models.CharField(max_length=10, choices=Relationship.choices, blank=True)
+    affection_status = models.CharField(max_length=10, choices=Affection.choices)
+    sample_index = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Column of this participant in the release's genotype store."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["release", "participant_id"], name="unique_participant_in_release"),
+            models.CheckConstraint(
+                condition=models.Q(vital_status="deceased") | models.Q(death_month=""),
+                name="death_month_only_if_deceased",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["release", "consent_status", "programme"]),
+            models.Index(fields=["release", "family_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} ({self.release})"
+
+
+class HpoTerm(models.Model):
+    """A Human Phenotype Ontology term, loaded from the ontology bundled with hpo3."""
+
+    id = models.CharField(max_length=10, primary_key=True)  # "HP:0001250"
+    name = models.CharField(max_length=300)
+    is_obsolete = models.BooleanField(default=False)
+    depth = models.PositiveSmallIntegerField(default=0, help_text="Shortest path length to the root.")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.name}"
+
+
+class HpoAncestor(models.Model):
+    """Closure of the is-a graph: one row per (term, ancestor), including the
+    term itself at distance 0. "Has a descendant of T" is one indexed join."""
+
+    term = models.ForeignKey(HpoTerm, on_delete=models.CASCADE, related_name="ancestor_links")
+    ancestor = models.ForeignKey(HpoTerm, on_delete=models.CASCADE, related_name="descendant_links")
+    distance = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ancestor", "term"], name="unique_hpo_ancestor")]
+        indexes = [models.Index(fields=["term", "ancestor"])]
+
+    def __str__(self) -> str:
+        return f"{self.term_id} is-a {self.ancestor_id} ({self.distance})"
+
+
+class HpoGene(models.Model):
+    """A gene directly annotated to an HPO term."""
+
+    term = models.ForeignKey(HpoTerm, on_delete=models.CASCADE, related_name="gene_links")
+    gene_symbol = models.CharField(max_length=40, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["term", "gene_symbol"], name="unique_hpo_gene")]
+
+    def __str__(self) -> str:
+        return f"{self.gene_symbol} - {self.term_id}"
+
+
+class OntologyVersion(models.Model):
+    """Which ontology the HPO tables hold."""
+
+    source = models.CharField(max_length=100)
+    version = models.CharField(max_length=40)
+    loaded_at = models.DateTimeField()
+    n_terms = models.PositiveIntegerField()
+    n_ancestor_links = models.PositiveIntegerField()
+    n_gene_links = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-loaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.version}"
+
+
+class Phenotype(models.Model):
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="phenotypes")
+    term = models.ForeignKey(HpoTerm, on_delete=models.PROTECT, related_name="+")
+    observed = models.BooleanField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["participant", "term"], name="unique_phenotype")]
+        indexes = [models.Index(fields=["term", "observed", "participant"])]
+
+    def __str__(self) -> str:
+        return f"{self.term_id} {'observed' if self.observed else 'absent'}"
+
+
+class Disease(models.Model):
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="diseases")
+    disease_group = models.CharField(max_length=200)
+    disease_subgroup = models.CharField(max_length=200)
+    specific_disease = models.CharField(max_length=200, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["disease_group"])]
+
+    def __str__(self) -> str:
+        return self.specific_disease
+
+
+class Tumour(models.Model):
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="tumours")
+    tumour_sample_id = models.CharField(max_length=40)
+    disease_type = models.CharField(max_length=40, db_index=True)
+    stage = models.CharField(max_length=3, choices=Stage.choices, blank=True)
+    sample_type = models.CharField(max_length=10, choices=SampleType.choices)
+    diagnosis_month = models.CharField(max_length=7)
+    somatic_vcf = models.CharField(max_length=300, help_text="Relative to the release's directory in DATA_ROOT.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["participant", "tumour_sample_id"], name="unique_tumour_sample")]
+
+    def __str__(self) -> str:
+        return f"{self.disease_type} tumour"
+
+
+class Gene(models.Model):
+    release = models.ForeignKey(DataRelease, on_delete=models.CASCADE, related_name="genes")
+    symbol = models.CharField(max_length=40)
+    chrom = models.CharField(max_length=10)
+    start = models.PositiveBigIntegerField()
+    end = models.PositiveBigIntegerField()
+    strand = models.CharField(max_length=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["release", "symbol"], name="unique_gene_in_release"),
+            models.CheckConstraint(condition=models.Q(end__gte=models.F("start")), name="gene_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.symbol
+
+
+class Withdrawal(models.Model):
+    """A participant who consented in the previous release and no longer does:
+    saved cohorts containing them are flagged, and jobs not yet started drop them."""
+
+    release = models.ForeignKey(DataRelease, on_delete=models.CASCADE, related_name="withdrawals")
+    participant_id = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["release", "participant_id"], name="unique_withdrawal_in_release")
+        ]
+
+    def __str__(self) -> str:
+        return f"withdrawal of a participant in release {self.release_id}"
