@@ -54,8 +54,13 @@ INSTALLED_APPS = [
     "guardian",
     "django_htmx",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "audit",
+    "domains",
+    "participants",
+    "cohorts",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "domains.context_processors.navigation",
             ],
         },
     },
@@ -188,6 +194,12 @@ STORAGES = {
 # --- Environment store (genomic files and job results; never served directly) --
 DATA_ROOT = Path(env_str("DATA_ROOT", str(VAR_DIR / "data")))
 
+# --- Disclosure control (applied to every count shown) ----------------------
+DISCLOSURE_THRESHOLD = env_int("DISCLOSURE_THRESHOLD", 5, hint="Non-zero counts below this are shown as <N.")
+DISCLOSURE_ROUNDING = env_int("DISCLOSURE_ROUNDING", 5, hint="Shown counts are rounded to a multiple of this.")
+# Count queries a researcher may make in an hour (differencing attacks need many).
+COHORT_COUNT_LIMIT_PER_HOUR = env_int("COHORT_COUNT_LIMIT_PER_HOUR", 600)
+
 # --- Celery --------------------------------------------------------------------
 # Default: kombu's filesystem transport, a broker that needs no server.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -230,10 +242,33 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@localhost")
 
 # --- API --------------------------------------------------------------------------
+# Personal API tokens (hashed at rest, see accounts.api_auth) first, so an
+# unauthenticated call is answered 401 with a WWW-Authenticate header; sessions
+# reach the API only past the two-factor wall (accounts.middleware).
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api_auth.HashedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Genomic Research Environment API",
+    "DESCRIPTION": "Research domains, membership applications and projects. "
+    "Authenticate with a personal API token: `Authorization: Token <key>`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Documentation pages use the bundled Swagger UI and Redoc: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Internationalisation -----------------------------------------------------------
@@ -252,7 +287,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {name: {"level": "WARNING"} for name in ("axes", "bio2zarr", "msprime", "numba")},
 }
 
 # The demo commands refuse to run unless DEBUG is on.

@@ -30,6 +30,16 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _static_files_by_name(settings):
+    """The live server serves static files through the finders, which know
+    files by their plain names, not by the hashed names of the manifest."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context()
@@ -37,3 +47,6 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+from tests.integration.cohorts.conftest import prepared_release  # noqa: E402,F401 - a release for journeys

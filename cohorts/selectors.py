@@ -1,0 +1,149 @@
+"""Reading cohorts: fetch-and-authorise, summaries with disclosure control."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, F, IntegerField, Q, QuerySet
+from django.db.models.functions import Cast, Greatest, Least, Substr
+from django.http import Http404
+
+from cohorts.criteria import AGE_BANDS, describe, parse
+from cohorts.models import Cohort, CohortMember
+from disclosure.policy import current_policy
+from disclosure.rules import SafeBreakdown, SafeCount, safe_breakdown, safe_count
+from domains.models import Project
+from domains.permissions import check_user_can_access_project_data, is_project_member
+from domains.selectors import projects_of_user
+from participants.models import Disease, HpoTerm, Participant, Phenotype, Sex, Tumour
+
+
+def _projects_with_access(user: Any) -> list[Project]:
+    return [p for p in projects_of_user(user=user) if is_project_member(user, p)]
+
+
+def cohort_get_for_user(*, user: Any, pk: int) -> Cohort:
+    """The cohort, if ``user`` is a member of its project or of a project it is
+    shared with; Http404 otherwise. Data access rules (accreditation, project
+    approved and current) are then checked and raise ``DataAccessDenied``."""
+    cohort = Cohort.objects.select_related("project__domain", "release", "created_by").filter(pk=pk).first()
+    if cohort is None:
+        raise Http404
+    via = [cohort.project, *[s.project for s in cohort.shares.select_related("project")]]
+    usable = [p for p in via if is_project_member(user, p)]
+    if not usable:
+        raise Http404
+    check_user_can_access_project_data(user, usable[0])
+    return cohort
+
+
+def cohorts_for_project(*, project: Project) -> QuerySet[Cohort]:
+    return (
+        Cohort.objects.filter(Q(project=project) | Q(shares__project=project))
+        .select_related("release", "created_by", "project")
+        .distinct()
+        .order_by("name", "-version")
+    )
+
+
+def cohorts_for_user(*, user: Any) -> QuerySet[Cohort]:
+    projects = [p.pk for p in _projects_with_access(user)]
+    return (
+        Cohort.objects.filter(Q(project__in=projects) | Q(shares__project__in=projects))
+        .select_related("release", "project")
+        .distinct()
+        .order_by("-created_at", "-pk")
+    )
+
+
+def cohort_description(cohort: Cohort) -> list[str]:
+    criteria = parse(cohort.definition)
+    terms = [c.params["term"] for c in criteria.all_criteria() if c.type == "hpo"]
+    names = dict(HpoTerm.objects.filter(id__in=terms).values_list("id", "name"))
+    return describe(criteria, names)
+
+
+def _members(cohort: Cohort) -> QuerySet[Participant]:
+    return Participant.objects.filter(pk__in=CohortMember.objects.filter(cohort=cohort).values("participant_id"))
+
+
+@dataclass(frozen=True)
+class Summary:
+    size: SafeCount
+    age_sex: dict[str, SafeBreakdown]
+    sex: SafeBreakdown
+    top_terms: list[tuple[str, str, SafeCount]]
+    diseases: list[tuple[str, SafeCount]]
+    tumour_types: list[tuple[str, SafeCount]]
+
+
+def _top(rows: list[tuple[str, int]], limit: int) -> list[tuple[str, SafeCount]]:
+    """The largest categories that can be shown; hidden ones are left out
+    (a list with no total beside it cannot give them away)."""
+    policy = current_policy()
+    shown = [(key, safe_count(n, policy)) for key, n in sorted(rows, key=lambda r: (-r[1], r[0]))]
+    return [(key, c) for key, c in shown if not c.hidden and c.value][:limit]
+
+
+def cohort_summary(*, cohort: Cohort) -> Summary:
+    policy = current_policy()
+    members = _members(cohort)
+    sex_counts = dict(members.order_by().values_list("sex").annotate(n=Count("pk")))
+    sex = safe_breakdown({label: sex_counts.get(value, 0) for value, label in Sex.choices}, policy)
+
+    ages: dict[str, dict[str, int]] = {band: {} for band in AGE_BANDS}
+    age = Cast(Substr("consent_month", 1, 4), IntegerField()) - F("year_of_birth")
+    banded = members.annotate(band=Greatest(Least(age / 10, len(AGE_BANDS) - 1), 0)).order_by()
+    for band, sex_value, n in banded.values_list("band", "sex").annotate(n=Count("pk")):
+        ages[AGE_BANDS[band]][sex_value] = n
+    age_sex = {band: safe_breakdown({lab: by.get(v, 0) for v, lab in Sex.choices}, policy) for band, by in ages.items()}
+
+    terms = list(
+        Phenotype.objects.filter(participant__in=members, observed=True)
+        .values_list("term_id")
+        .annotate(n=Count("participant", distinct=True))
+    )
+    names = dict(HpoTerm.objects.filter(id__in=[t for t, _ in terms]).values_list("id", "name"))
+    top_terms = [(t, names.get(t, ""), c) for t, c in _top(terms, 10)]
+    diseases = list(
+        Disease.objects.filter(participant__in=members)
+        .values_list("specific_disease")
+        .annotate(n=Count("participant", distinct=True))
+    )
+    tumours = list(
+        Tumour.objects.filter(participant__in=members)
+        .values_list("disease_type")
+        .annotate(n=Count("participant", distinct=True))
+    )
+    return Summary(
+        size=safe_count(cohort.member_count, policy),
+        age_sex=age_sex,
+        sex=sex,
+        top_terms=top_terms,
+        diseases=_top(diseases, 12),
+        tumour_types=_top(tumours, 12),
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    a: Cohort
+    b: Cohort
+    only_a: SafeCount
+    both: SafeCount
+    only_b: SafeCount
+    total: SafeCount
+
+
+def cohort_compare(*, a: Cohort, b: Cohort) -> Comparison:
+    """Overlap of two cohorts of the same release, every cell suppressed as a breakdown."""
+    if a.release_id != b.release_id:
+        raise ValueError("Only cohorts of the same data release can be compared.")
+    members_a = set(CohortMember.objects.filter(cohort=a).values_list("participant_id", flat=True))
+    members_b = set(CohortMember.objects.filter(cohort=b).values_list("participant_id", flat=True))
+    cells = {"only_a": len(members_a - members_b), "both": len(members_a & members_b),
+             "only_b": len(members_b - members_a)}  # fmt: skip
+    breakdown = safe_breakdown(cells, current_policy())
+    return Comparison(a, b, breakdown.cells["only_a"], breakdown.cells["both"], breakdown.cells["only_b"],
+                      breakdown.total)  # fmt: skip

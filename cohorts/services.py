@@ -1,0 +1,227 @@
+"""Writes and audited reads about cohorts. Every count query and every save is
+audited with its criteria (never with its results)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from audit.models import AuditAction, AuditEvent
+from audit.services import record
+from cohorts import criteria as crit
+from cohorts.compiler import compile_criteria, consenting, criterion_q
+from cohorts.models import Cohort, CohortMember, CohortShare
+from disclosure.policy import current_policy
+from disclosure.rules import SafeBreakdown, SafeCount, safe_breakdown, safe_count
+from domains.models import Project
+from domains.permissions import check_user_can_access_project_data
+from participants.bulk import bulk_insert
+from participants.models import DataRelease, Participant, Programme, Sex, Withdrawal
+from participants.selectors import release_current
+
+
+class CohortError(Exception):
+    """A cohort request that cannot be carried out; the message says why."""
+
+
+class CountLimitReached(CohortError):
+    pass
+
+
+@dataclass(frozen=True)
+class CountResult:
+    release: DataRelease
+    criteria: crit.Criteria
+    total: SafeCount
+    per_criterion: list[tuple[str, SafeCount]]
+    by_programme: SafeBreakdown
+    by_sex: SafeBreakdown
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "release": self.release.name,
+            "disclosure": current_policy().describe(),
+            "total": self.total.as_json(),
+            "per_criterion": [{"criterion": text, "count": c.as_json()} for text, c in self.per_criterion],
+            "by_programme": self.by_programme.as_json(),
+            "by_sex": self.by_sex.as_json(),
+        }
+
+
+def _require_release() -> DataRelease:
+    release = release_current()
+    if release is None:
+        raise CohortError("No data release is loaded yet, so there is nothing to count.")
+    return release
+
+
+def _check_rate(by: Any) -> None:
+    limit = settings.COHORT_COUNT_LIMIT_PER_HOUR
+    since = timezone.now() - timedelta(hours=1)
+    used = AuditEvent.objects.filter(actor_id=by.pk, action=AuditAction.COHORT_COUNTED, occurred_at__gte=since).count()
+    if used >= limit:
+        raise CountLimitReached(
+            f"You have run {used} cohort counts in the last hour, the most allowed. "
+            "Counts are limited so that small groups cannot be uncovered by comparing many queries; "
+            "please try again later."
+        )
+
+
+def _breakdown(participants: Any, field: str, choices: list[tuple[str, str]]) -> SafeBreakdown:
+    counts = dict(participants.order_by().values_list(field).annotate(n=Count("pk")))
+    return safe_breakdown({label: counts.get(value, 0) for value, label in choices}, current_policy())
+
+
+def cohort_count(*, by: Any, project: Project, criteria_json: Any) -> CountResult:
+    """Disclosure-controlled counts of participants meeting ``criteria_json`` in the current release."""
+    check_user_can_access_project_data(by, project)
+    criteria = crit.parse(criteria_json)
+    release = _require_release()
+    _check_rate(by)
+    policy = current_policy()
+    participants = compile_criteria(criteria, release)
+    total = participants.count()
+    base = consenting(release)
+    per_criterion = [
+        (crit.describe_criterion(c), safe_count(base.filter(criterion_q(c, release)).count(), policy))
+        for c in criteria.all_criteria()
+    ]
+    result = CountResult(
+        release=release,
+        criteria=criteria,
+        total=safe_count(total, policy),
+        per_criterion=per_criterion,
+        by_programme=_breakdown(participants, "programme", list(Programme.choices)),
+        by_sex=_breakdown(participants, "sex", list(Sex.choices)),
+    )
+    record(
+        action=AuditAction.COHORT_COUNTED,
+        by=by,
+        target=project,
+        details={"release": release.name, "criteria": criteria.as_json()},
+    )
+    return result
+
+
+@transaction.atomic
+def cohort_create(*, by: Any, project: Project, name: str, description: str = "", criteria_json: Any) -> Cohort:
+    """Save a cohort of ``project`` on the current release, with a snapshot of its members."""
+    check_user_can_access_project_data(by, project)
+    criteria = crit.parse(criteria_json)
+    name = name.strip()
+    if not name:
+        raise CohortError("Give the cohort a name.")
+    release = _require_release()
+    return _save(by=by, project=project, name=name, description=description, criteria=criteria, release=release)
+
+
+def _save(
+    *,
+    by: Any,
+    project: Project,
+    name: str,
+    description: str,
+    criteria: crit.Criteria,
+    release: DataRelease,
+    previous: Cohort | None = None,
+) -> Cohort:
+    member_ids = list(compile_criteria(criteria, release).values_list("pk", flat=True))
+    cohort = Cohort.objects.create(
+        project=project,
+        name=name,
+        description=description,
+        release=release,
+        definition=criteria.as_json(),
+        version=previous.version + 1 if previous else 1,
+        previous=previous,
+        member_count=len(member_ids),
+        created_by=by,
+    )
+    bulk_insert(CohortMember, ["cohort", "participant"], ((cohort.pk, pk) for pk in member_ids))
+    record(
+        action=AuditAction.COHORT_VERSIONED if previous else AuditAction.COHORT_SAVED,
+        by=by,
+        target=cohort,
+        details={
+            "project": project.pk,
+            "release": release.name,
+            "criteria": criteria.as_json(),
+            **({"previous": previous.pk} if previous else {}),
+        },
+    )
+    return cohort
+
+
+@transaction.atomic
+def cohort_new_version(*, by: Any, cohort: Cohort) -> Cohort:
+    """Re-run a cohort's definition on the current release, as its next version."""
+    check_user_can_access_project_data(by, cohort.project)
+    release = _require_release()
+    if cohort.release_id == release.pk:
+        raise CohortError(f"This cohort already uses the current release, {release.name}.")
+    if Cohort.objects.filter(previous=cohort).exists():
+        raise CohortError("A newer version of this cohort exists already; open that one.")
+    return _save(
+        by=by, project=cohort.project, name=cohort.name, description=cohort.description,
+        criteria=crit.parse(cohort.definition), release=release, previous=cohort,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def cohort_share(*, by: Any, cohort: Cohort, project: Project) -> CohortShare:
+    """Make a cohort usable in another project. The sharer must be able to
+    reach both projects' data: sharing never gives anyone new access to people."""
+    check_user_can_access_project_data(by, cohort.project)
+    check_user_can_access_project_data(by, project)
+    if project.pk == cohort.project_id:
+        raise CohortError("The cohort already belongs to that project.")
+    share, created = CohortShare.objects.get_or_create(cohort=cohort, project=project, defaults={"shared_by": by})
+    if not created:
+        raise CohortError(f"The cohort is already shared with {project.title}.")
+    record(action=AuditAction.COHORT_SHARED, by=by, target=cohort, details={"with_project": project.pk})
+    return share
+
+
+def cohorts_flag_withdrawals(*, release: DataRelease) -> int:
+    """After ingesting ``release``: flag every saved cohort (of an earlier
+    release) that contains a participant withdrawn in it. Runs inside the
+    ingest transaction. Returns the number of cohorts flagged."""
+    withdrawn = list(Withdrawal.objects.filter(release=release).values_list("participant_id", flat=True))
+    if not withdrawn:
+        return 0
+    affected: dict[int, int] = {}
+    members = CohortMember.objects.filter(participant__participant_id__in=withdrawn).exclude(cohort__release=release)
+    for cohort_id in members.values_list("cohort_id", flat=True):
+        affected[cohort_id] = affected.get(cohort_id, 0) + 1
+    now = timezone.now()
+    for cohort_id, n in affected.items():
+        Cohort.objects.filter(pk=cohort_id).update(
+            withdrawals_flagged_at=now, withdrawn_members=F("withdrawn_members") + n
+        )
+    if affected:
+        record(
+            action=AuditAction.COHORTS_FLAGGED,
+            target=release,
+            details={"cohorts": sorted(affected), "withdrawn_participants": len(withdrawn)},
+        )
+    return len(affected)
+
+
+def cohort_members_for_job(*, cohort: Cohort) -> list[tuple[str, int | None]]:
+    """(participant id, sample index) of the members an analysis may use now:
+    the snapshot less anyone withdrawn in any later release. Only analysis
+    jobs call this; researchers never see the ids."""
+    later = DataRelease.objects.filter(ingested_at__gt=cohort.release.ingested_at)
+    withdrawn = Withdrawal.objects.filter(release__in=later).values("participant_id")
+    return list(
+        Participant.objects.filter(pk__in=CohortMember.objects.filter(cohort=cohort).values("participant_id"))
+        .exclude(participant_id__in=withdrawn)
+        .order_by("sample_index", "participant_id")
+        .values_list("participant_id", "sample_index")
+    )

@@ -1,0 +1,60 @@
+"""A researcher builds a cohort in the browser, sees the count change, saves it and opens its page."""
+
+import re
+
+import pytest
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.factories.accounts import PASSWORD, UserFactory
+from tests.factories.domains import ProjectFactory
+from tests.helpers import totp_code
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+def _sign_in(page, base, email, device):
+    page.goto(base + "/accounts/sign-in/")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Six-digit code").fill(totp_code(device))
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url(base + "/")
+
+
+def test_build_count_save_and_open_a_cohort(live_server, page, prepared_release, settings):
+    from participants.models import HpoTerm
+    from participants.ontology import ontology_write_tables
+    from participants.services import _load_rows
+
+    settings.DATA_ROOT = prepared_release.data_root
+    with transaction.atomic():
+        if not HpoTerm.objects.exists():  # transactional tests start from an empty database
+            ontology_write_tables()
+        _load_rows(prepared_release.bundle, name="test-r1", checksum="0" * 64,
+                   sample_index=prepared_release.sample_index, by=None)  # fmt: skip
+    user = UserFactory(email="rosa@example.org", full_name="Rosa Researcher", accredited=True)
+    device = TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)
+    project = ProjectFactory(owner=user, status="approved", title="Cardiac genetics")
+
+    _sign_in(page, live_server.url, "rosa@example.org", device)
+    page.goto(f"{live_server.url}/cohorts/projects/{project.pk}/new/")
+    total = page.get_by_test_id("total")
+    total.wait_for()
+    everyone = total.inner_text()
+    assert re.fullmatch(r"[\d,]+", everyone)
+
+    page.get_by_label("Cancer").check()
+    page.wait_for_function(
+        "previous => document.querySelector('[data-testid=total]')?.innerText !== previous", arg=everyone
+    )
+    cancer = page.get_by_test_id("total").inner_text()
+    assert int(cancer.replace(",", "")) < int(everyone.replace(",", ""))
+
+    page.get_by_label("Cohort name").fill("Cancer participants")
+    page.get_by_role("button", name="Save cohort").click()
+    page.wait_for_url(re.compile(r".*/cohorts/\d+/$"))
+    assert page.get_by_role("heading", name=re.compile("Cancer participants")).is_visible()
+    assert page.get_by_test_id("cohort-size").inner_text() == cancer
+    assert page.get_by_text("All of: programme is cancer.").is_visible()

