@@ -1,23 +1,41 @@
 """Compile cohort criteria into a query over a release's consenting participants.
 
-Phenotype criteria use the HPO closure table (a term or any descendant is one
-indexed join); genotype criteria ask the release's genotype store for carriers
-(DuckDB over the Parquet carrier index) and filter on the participants' sample
-index. Withdrawn participants are never part of any result.
+Related-table criteria (phenotypes, diseases, tumours) are uncorrelated
+``IN`` subqueries, which the database runs once and hashes, so they work as
+well inside an aggregate's FILTER as in a WHERE clause. Phenotype criteria use
+the HPO closure: a broad term (one with hundreds of descendants) reads the
+release's precomputed PhenotypeAncestor rows, a narrower one matches
+phenotype rows whose term is in the closure below it. Genotype criteria ask
+the release's genotype store for carriers (DuckDB over the Parquet carrier
+index) and filter on the participants' sample index. Withdrawn participants
+are never part of any result.
+
+A count request runs :func:`count_cells` (the total by programme and sex) and
+:func:`count_each` (each criterion alone); see docs/adr/0005.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet
-from django.db.models.functions import Cast, Substr
+from django.db.models import Count, Q, QuerySet
 
 from cohorts.criteria import CONSEQUENCE_CLASSES, Criteria, Criterion
 from genomics.store import GenotypeStore
-from participants.models import ConsentStatus, DataRelease, Disease, Participant, Phenotype, Tumour
+from participants.models import (
+    ConsentStatus,
+    DataRelease,
+    Disease,
+    HpoAncestor,
+    HpoTerm,
+    Participant,
+    Phenotype,
+    PhenotypeAncestor,
+    Tumour,
+)
 
 
 @lru_cache(maxsize=8)
@@ -30,9 +48,7 @@ def genotype_store(release: DataRelease) -> GenotypeStore:
 
 
 def consenting(release: DataRelease) -> QuerySet[Participant]:
-    return Participant.objects.filter(release=release, consent_status=ConsentStatus.CONSENTING).annotate(
-        age_at_consent=Cast(Substr("consent_month", 1, 4), IntegerField()) - F("year_of_birth")
-    )
+    return Participant.objects.filter(release=release, consent_status=ConsentStatus.CONSENTING)
 
 
 def _age_band_q(band: str) -> Q:
@@ -66,19 +82,21 @@ def criterion_q(criterion: Criterion, release: DataRelease) -> Q:
             q |= _age_band_q(band)
         return q
     if kind == "disease":
-        return Q(Exists(Disease.objects.filter(participant=OuterRef("pk"), **{f"{p['field']}__in": p["values"]})))
+        return Q(pk__in=Disease.objects.filter(**{f"{p['field']}__in": p["values"]}).values("participant_id"))
     if kind == "hpo":
-        terms = {"term__ancestor_links__ancestor_id": p["term"]} if p["include_descendants"] else {"term_id": p["term"]}
-        return Q(Exists(Phenotype.objects.filter(participant=OuterRef("pk"), observed=p["observed"], **terms)))
+        rollup = _rollup(criterion, release)
+        if rollup is not None:
+            return Q(pk__in=rollup.values("participant_id"))
+        return _hpo_q(p["term"], observed=p["observed"], include_descendants=p["include_descendants"])
     if kind == "tumour":
-        tumours = Tumour.objects.filter(participant=OuterRef("pk"))
+        tumours = Tumour.objects.all()
         if p["disease_types"]:
             tumours = tumours.filter(disease_type__in=p["disease_types"])
         if p["stages"]:
             tumours = tumours.filter(stage__in=["" if s == "unknown" else s for s in p["stages"]])
         if p["sample_types"]:
             tumours = tumours.filter(sample_type__in=p["sample_types"])
-        return Q(Exists(tumours))
+        return Q(pk__in=tumours.values("participant_id"))
     if kind == "genotype":
         consequences = [c for k in p["consequence_classes"] for c in CONSEQUENCE_CLASSES[k]] or None
         carriers = genotype_store(release).carriers(
@@ -89,20 +107,113 @@ def criterion_q(criterion: Criterion, release: DataRelease) -> Q:
             max_cohort_af=p["max_cohort_af"],
             genotype=p["genotype"],
         )
-        return Q(sample_index__in=sorted(carriers))
+        # NOT NULL keeps "exclude carriers" true for participants without a genome;
+        # -1 (no sample has it) stands for "no carriers" without an empty IN.
+        return Q(sample_index__isnull=False, sample_index__in=sorted(carriers) or [-1])
     raise ValueError(f"No compiler for criterion type {kind!r}")
 
 
-def compile_criteria(criteria: Criteria, release: DataRelease) -> QuerySet[Participant]:
-    """The consenting participants of ``release`` that meet ``criteria``."""
-    participants = consenting(release)
+def _rollup(criterion: Criterion, release: DataRelease) -> QuerySet[PhenotypeAncestor] | None:
+    """For "a broad term or any descendant": its rows in the release's rollup."""
+    p = criterion.params
+    if criterion.type != "hpo" or not p["include_descendants"]:
+        return None
+    if not HpoTerm.objects.filter(pk=p["term"], rolled_up=True).exists():
+        return None
+    return PhenotypeAncestor.objects.filter(release=release, ancestor_id=p["term"], observed=p["observed"])
+
+
+def _hpo_q(term: str, *, observed: bool, include_descendants: bool) -> Q:
+    if not include_descendants:
+        phenotypes = Phenotype.objects.filter(observed=observed, term_id=term)
+    else:
+        below = HpoAncestor.objects.filter(ancestor_id=term).values("term_id")
+        phenotypes = Phenotype.objects.filter(observed=observed, term_id__in=below)
+    return Q(pk__in=phenotypes.values("participant_id"))
+
+
+def _criteria_q(criteria: Criteria, release: DataRelease) -> Q:
+    q = Q()
     for criterion in criteria.include_all:
-        participants = participants.filter(criterion_q(criterion, release))
+        q &= criterion_q(criterion, release)
     if criteria.include_any:
         any_of = Q()
         for criterion in criteria.include_any:
             any_of |= criterion_q(criterion, release)
-        participants = participants.filter(any_of)
+        q &= any_of
     for criterion in criteria.exclude:
-        participants = participants.exclude(criterion_q(criterion, release))
-    return participants
+        q &= ~criterion_q(criterion, release)
+    return q
+
+
+def compile_criteria(criteria: Criteria, release: DataRelease) -> QuerySet[Participant]:
+    """The consenting participants of ``release`` that meet ``criteria``."""
+    return consenting(release).filter(_criteria_q(criteria, release))
+
+
+def count_cells(criteria: Criteria, release: DataRelease) -> dict[tuple[str, str], int]:
+    """(programme, sex) -> participants meeting ``criteria``: the total and both
+    breakdowns of a count request in one query."""
+    rows = compile_criteria(criteria, release).order_by().values_list("programme", "sex").annotate(n=Count("pk"))
+    return {(programme, sex): n for programme, sex, n in rows}
+
+
+# Criteria on one participant column: the column of the release's
+# "consenting_by" counts (participants.services.consenting_by) they sum over.
+_MARGINAL_COLUMN = {
+    "programme": "programme",
+    "sex": "sex",
+    "ancestry": "genetic_ancestry",
+    "recruiting_centre": "recruiting_centre",
+    "affection": "affection_status",
+    "vital_status": "vital_status",
+    "family_role": "relationship_to_proband",
+    "age_band": "age_at_consent",
+}
+
+
+def _in_band(age: int, band: str) -> bool:
+    if band.endswith("+"):
+        return age >= int(band[:-1])
+    low, high = (int(x) for x in band.split("-"))
+    return low <= age <= high
+
+
+def _from_marginals(criterion: Criterion, release: DataRelease) -> int | None:
+    """A one-column criterion's count as a sum of the release's per-value
+    counts (the values of one column are disjoint); None if not kept."""
+    column = _MARGINAL_COLUMN.get(criterion.type)
+    marginals = (release.counts or {}).get("consenting_by", {}).get(column) if column else None
+    if marginals is None:
+        return None
+    values = criterion.params["values"]
+    if criterion.type == "age_band":
+        return sum(n for age, n in marginals.items() if any(_in_band(int(age), band) for band in values))
+    if criterion.type == "family_role":
+        values = ["" if v == "none" else v for v in values]
+    return sum(marginals.get(v, 0) for v in values)
+
+
+def count_each(criteria: Sequence[Criterion], release: DataRelease) -> list[int]:
+    """Participants meeting each criterion on its own. A one-column criterion
+    is a sum of the release's per-value counts; a broad HPO term a count of
+    its range in the rollup; any other is counted by the database, one on its
+    own with its indexes, several together in one pass over the release (every
+    criterion a column test or an uncorrelated subquery run once and hashed)."""
+    found: dict[int, int] = {}
+    rest: list[int] = []
+    for i, criterion in enumerate(criteria):
+        n = _from_marginals(criterion, release)
+        rollup = _rollup(criterion, release) if n is None else None
+        if n is not None:
+            found[i] = n
+        elif rollup is not None:
+            found[i] = rollup.count()
+        else:
+            rest.append(i)
+    if len(rest) == 1:
+        found[rest[0]] = consenting(release).filter(criterion_q(criteria[rest[0]], release)).count()
+    elif rest:
+        counts = {f"c{i}": Count("pk", filter=criterion_q(criteria[i], release)) for i in rest}
+        found.update({int(key[1:]): n for key, n in consenting(release).aggregate(**counts).items()})
+    return [found[i] for i in range(len(criteria))]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, Q, QuerySet
-from django.db.models.functions import Cast, Greatest, Least, Substr
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Greatest, Least
 from django.http import Http404
 
 from cohorts.criteria import AGE_BANDS, describe, parse
@@ -93,8 +93,7 @@ def cohort_summary(*, cohort: Cohort) -> Summary:
     sex = safe_breakdown({label: sex_counts.get(value, 0) for value, label in Sex.choices}, policy)
 
     ages: dict[str, dict[str, int]] = {band: {} for band in AGE_BANDS}
-    age = Cast(Substr("consent_month", 1, 4), IntegerField()) - F("year_of_birth")
-    banded = members.annotate(band=Greatest(Least(age / 10, len(AGE_BANDS) - 1), 0)).order_by()
+    banded = members.annotate(band=Greatest(Least(F("age_at_consent") / 10, len(AGE_BANDS) - 1), 0)).order_by()
     for band, sex_value, n in banded.values_list("band", "sex").annotate(n=Count("pk")):
         ages[AGE_BANDS[band]][sex_value] = n
     age_sex = {band: safe_breakdown({lab: by.get(v, 0) for v, lab in Sex.choices}, policy) for band, by in ages.items()}

@@ -3,27 +3,32 @@ audited with its criteria (never with its results)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import F
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
 from audit.services import record
 from cohorts import criteria as crit
-from cohorts.compiler import compile_criteria, consenting, criterion_q
+from cohorts.compiler import compile_criteria, count_cells, count_each
 from cohorts.models import Cohort, CohortMember, CohortShare
 from disclosure.policy import current_policy
 from disclosure.rules import SafeBreakdown, SafeCount, safe_breakdown, safe_count
 from domains.models import Project
 from domains.permissions import check_user_can_access_project_data
 from participants.bulk import bulk_insert
-from participants.models import DataRelease, Participant, Programme, Sex, Withdrawal
+from participants.models import DataRelease, OntologyVersion, Participant, Programme, Sex, Withdrawal
 from participants.selectors import release_current
+
+CRITERION_COUNT_CACHE_SECONDS = 7 * 24 * 3600
 
 
 class CohortError(Exception):
@@ -73,9 +78,29 @@ def _check_rate(by: Any) -> None:
         )
 
 
-def _breakdown(participants: Any, field: str, choices: list[tuple[str, str]]) -> SafeBreakdown:
-    counts = dict(participants.order_by().values_list(field).annotate(n=Count("pk")))
+def _breakdown(cells: dict[tuple[str, str], int], position: int, choices: list[tuple[str, str]]) -> SafeBreakdown:
+    counts: dict[str, int] = {}
+    for key, n in cells.items():
+        counts[key[position]] = counts.get(key[position], 0) + n
     return safe_breakdown({label: counts.get(value, 0) for value, label in choices}, current_policy())
+
+
+def _counts_each(parts: list[crit.Criterion], release: DataRelease) -> list[int]:
+    """Each criterion's own count. These are constants of the release (and the
+    ontology), so they are cached, raw, in the server's cache (disclosure
+    control applies when they are shown); whatever is missing is computed in
+    one query."""
+    ontology = OntologyVersion.objects.order_by("-loaded_at").values_list("pk", flat=True).first()
+    prefix = f"cohorts:criterion-count:v1:{release.pk}:{release.ingested_at.timestamp()}:{ontology}:"
+    keys = [prefix + hashlib.sha256(json.dumps(c.as_json(), sort_keys=True).encode()).hexdigest() for c in parts]
+    known = cache.get_many(keys)
+    missing = [i for i, key in enumerate(keys) if key not in known]
+    if missing:
+        counted = count_each([parts[i] for i in missing], release)
+        fresh = {keys[i]: n for i, n in zip(missing, counted, strict=True)}
+        cache.set_many(fresh, timeout=CRITERION_COUNT_CACHE_SECONDS)
+        known.update(fresh)
+    return [int(known[key]) for key in keys]
 
 
 def cohort_count(*, by: Any, project: Project, criteria_json: Any) -> CountResult:
@@ -85,20 +110,19 @@ def cohort_count(*, by: Any, project: Project, criteria_json: Any) -> CountResul
     release = _require_release()
     _check_rate(by)
     policy = current_policy()
-    participants = compile_criteria(criteria, release)
-    total = participants.count()
-    base = consenting(release)
+    cells = count_cells(criteria, release)
+    parts = criteria.all_criteria()
     per_criterion = [
-        (crit.describe_criterion(c), safe_count(base.filter(criterion_q(c, release)).count(), policy))
-        for c in criteria.all_criteria()
+        (crit.describe_criterion(c), safe_count(n, policy))
+        for c, n in zip(parts, _counts_each(parts, release), strict=True)
     ]
     result = CountResult(
         release=release,
         criteria=criteria,
-        total=safe_count(total, policy),
+        total=safe_count(sum(cells.values()), policy),
         per_criterion=per_criterion,
-        by_programme=_breakdown(participants, "programme", list(Programme.choices)),
-        by_sex=_breakdown(participants, "sex", list(Sex.choices)),
+        by_programme=_breakdown(cells, 0, list(Programme.choices)),
+        by_sex=_breakdown(cells, 1, list(Sex.choices)),
     )
     record(
         action=AuditAction.COHORT_COUNTED,

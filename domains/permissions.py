@@ -13,6 +13,7 @@ import enum
 from datetime import date
 from typing import Any
 
+from django.db.models import Exists
 from django.utils import dateformat, timezone
 
 from accounts.authorization import Permission, has_permission
@@ -68,9 +69,10 @@ def is_project_member(user: Any, project: Project) -> bool:
     membership takes the person off every project in it, at the next request."""
     if not _signed_in(user):
         return False
-    return ProjectMember.objects.filter(project=project, user=user).exists() and is_domain_member(
-        user, project.domain_id
+    in_domain = MembershipApplication.objects.filter(
+        domain_id=project.domain_id, applicant=user, status=MembershipStatus.APPROVED
     )
+    return ProjectMember.objects.filter(project=project, user=user).filter(Exists(in_domain)).exists()
 
 
 def _party_for(workflow: Workflow, action: Action) -> Party:

@@ -23,8 +23,8 @@ from domains.models import (
 )
 from domains.permissions import (
     DataAccessDenied,
+    DataAccessReason,
     check_user_can_access_project_data,
-    is_project_member,
     user_can_see_application,
     user_can_see_project,
 )
@@ -184,11 +184,13 @@ def project_get_for_data_access(*, user: Any, pk: int) -> Project:
     project is not approved, has ended, or the user's accreditation lapsed.
     """
     project = Project.objects.select_related("domain").filter(pk=pk).first()
-    if project is None or not is_project_member(user, project):
+    if project is None:
         raise Http404
     try:
         check_user_can_access_project_data(user, project)
     except DataAccessDenied as error:
+        if error.reason == DataAccessReason.NOT_MEMBER:
+            raise Http404 from None
         error.project = project
         raise
     return project

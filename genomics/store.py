@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +52,7 @@ CARRIERS = "carriers.parquet"
 MANIFEST = "manifest.json"
 
 FIELD_ARRAYS = {"GT": "call_genotype", "AD": "call_AD", "DP": "call_DP", "GQ": "call_GQ"}
+CARRIER_CACHE_SIZE = 32
 GENOTYPE_HET = 1
 GENOTYPE_HOM = 2
 
@@ -394,6 +396,12 @@ class GenotypeStore:
         gt = self.root["call_genotype"]
         self.variants_chunk_size: int = gt.chunks[0]
         self.samples_chunk_size: int = gt.chunks[1]
+        # One in-memory DuckDB per store, a cursor per query: opening a
+        # connection costs more than a carrier query itself. The store never
+        # changes once written, so carrier answers are kept (a few, bounded).
+        self._duckdb: duckdb.DuckDBPyConnection | None = None
+        self._lock = threading.Lock()
+        self._carrier_cache: dict[tuple[object, ...], frozenset[int]] = {}
 
     # Basic facts ---------------------------------------------------------
 
@@ -599,12 +607,18 @@ class GenotypeStore:
     def _carriers_sql(self) -> str:
         return _parquet_sql(self.path / CARRIERS)
 
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._duckdb is None:
+                self._duckdb = duckdb.connect(":memory:")
+            return self._duckdb.cursor()
+
     def _query(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
-        con = duckdb.connect(":memory:")
+        cursor = self._cursor()
         try:
-            return con.execute(sql, list(params)).fetchall()
+            return cursor.execute(sql, list(params)).fetchall()
         finally:
-            con.close()
+            cursor.close()
 
     def variant_table(
         self,
@@ -617,13 +631,13 @@ class GenotypeStore:
     ) -> pa.Table:
         """Rows of variants.parquet (annotation + cohort counts) matching the filters."""
         where, params = self._variant_filters(gene, region, consequences, max_popaf, max_cohort_af)
-        con = duckdb.connect(":memory:")
+        cursor = self._cursor()
         try:
             # The WHERE clause is built from fixed fragments; every value is a bound parameter.
             sql = f"SELECT * FROM {self._variants_sql} WHERE {where} ORDER BY variant_index"  # noqa: S608
-            return con.sql(sql, params=params).to_arrow_table()
+            return cursor.sql(sql, params=params).to_arrow_table()
         finally:
-            con.close()
+            cursor.close()
 
     def carriers(
         self,
@@ -643,6 +657,19 @@ class GenotypeStore:
         """
         if genotype not in {"het", "hom", "any"}:
             raise ValueError("genotype must be 'het', 'hom' or 'any'")
+        region_key = tuple(region) if isinstance(region, list) else region
+        key = (
+            gene,
+            region_key,
+            tuple(consequences) if consequences is not None else None,
+            max_popaf,
+            max_cohort_af,
+            genotype,
+        )
+        with self._lock:
+            cached = self._carrier_cache.get(key)
+        if cached is not None:
+            return set(cached)
         where, params = self._variant_filters(gene, region, consequences, max_popaf, max_cohort_af)
         gt_clause = {"het": f"c.genotype = {GENOTYPE_HET}", "hom": f"c.genotype = {GENOTYPE_HOM}", "any": "TRUE"}[
             genotype
@@ -653,7 +680,17 @@ class GenotypeStore:
             f"SELECT DISTINCT c.sample_index FROM {self._carriers_sql} AS c "
             f"WHERE c.variant_index IN (SELECT variant_index FROM v) AND {gt_clause}"
         )
-        return {int(r[0]) for r in self._query(sql, params)}
+        found = frozenset(int(r[0]) for r in self._query(sql, params))
+        with self._lock:
+            if len(self._carrier_cache) >= CARRIER_CACHE_SIZE:
+                self._carrier_cache.pop(next(iter(self._carrier_cache)))
+            self._carrier_cache[key] = found
+        return set(found)
+
+    def forget_carriers(self) -> None:
+        """Drop the remembered carrier answers (benchmarks measure lookups)."""
+        with self._lock:
+            self._carrier_cache.clear()
 
     def carrier_ids(self, **filters: object) -> set[str]:
         """Like :meth:`carriers` but returns sample ids."""

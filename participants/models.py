@@ -8,6 +8,7 @@ to a release keeps meaning the same thing when a newer release arrives.
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Cast, Substr
 
 
 class Programme(models.TextChoices):
@@ -112,6 +113,12 @@ class Participant(models.Model):
     sample_index = models.PositiveIntegerField(
         null=True, blank=True, help_text="Column of this participant in the release's genotype store."
     )
+    age_at_consent = models.GeneratedField(
+        expression=Cast(Substr("consent_month", 1, 4), models.IntegerField()) - models.F("year_of_birth"),
+        output_field=models.IntegerField(),
+        db_persist=True,
+        help_text="Whole years, from the year of consent; cohorts only ever use it in 10-year bands.",
+    )
 
     class Meta:
         constraints = [
@@ -137,6 +144,11 @@ class HpoTerm(models.Model):
     name = models.CharField(max_length=300)
     is_obsolete = models.BooleanField(default=False)
     depth = models.PositiveSmallIntegerField(default=0, help_text="Shortest path length to the root.")
+    n_descendants = models.PositiveIntegerField(default=0, help_text="More specific terms under this one.")
+    rolled_up = models.BooleanField(
+        default=False,
+        help_text="Broad term: who has it or a descendant is kept in PhenotypeAncestor, not joined per query.",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -202,6 +214,28 @@ class Phenotype(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term_id} {'observed' if self.observed else 'absent'}"
+
+
+class PhenotypeAncestor(models.Model):
+    """Consenting participants of a release with a phenotype at or under a
+    broad HPO term, one row per (release, term, observed, participant), for
+    the terms flagged ``rolled_up``.
+
+    "Has HP:0000707 or any of its 2,800 descendants" would otherwise join a
+    large share of all phenotype rows on every count; here it is one range of
+    the primary key, and how many have it is a count of that range. Built at
+    ingest and rebuilt whenever the ontology is reloaded
+    (``participants.ontology.phenotype_rollup_build``), so it always agrees
+    with the closure table."""
+
+    pk = models.CompositePrimaryKey("release", "ancestor", "observed", "participant")
+    release = models.ForeignKey(DataRelease, on_delete=models.CASCADE, db_index=False, related_name="+")
+    ancestor = models.ForeignKey(HpoTerm, on_delete=models.CASCADE, db_index=False, related_name="+")
+    observed = models.BooleanField()
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.ancestor_id} {'observed' if self.observed else 'absent'} at or below"
 
 
 class Disease(models.Model):

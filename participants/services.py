@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditOutcome
@@ -23,6 +24,7 @@ from genomics.validate import Problem
 from participants import bundle as fmt
 from participants.bulk import bulk_insert
 from participants.models import (
+    ConsentStatus,
     DataRelease,
     Disease,
     Gene,
@@ -32,6 +34,7 @@ from participants.models import (
     Tumour,
     Withdrawal,
 )
+from participants.ontology import phenotype_rollup_build
 
 BATCH = 5000
 RELEASES_DIR = "releases"
@@ -127,6 +130,30 @@ def release_ingest(*, bundle_path: str | Path, name: str, by: Any = None, worker
         shutil.rmtree(staging, ignore_errors=True)
 
 
+# Participant columns whose consenting counts per value are kept with the
+# release: one criterion on them is a sum of these, not a pass over the table.
+MARGINAL_COLUMNS = (
+    "programme",
+    "sex",
+    "genetic_ancestry",
+    "recruiting_centre",
+    "affection_status",
+    "vital_status",
+    "relationship_to_proband",
+    "age_at_consent",
+)
+
+
+def consenting_by(release: DataRelease) -> dict[str, dict[str, int]]:
+    """{column: {value: consenting participants}} for MARGINAL_COLUMNS, as the
+    database sees them (age_at_consent is its generated column)."""
+    consenting = Participant.objects.filter(release=release, consent_status=ConsentStatus.CONSENTING).order_by()
+    return {
+        column: {str(value): n for value, n in consenting.values_list(column).annotate(n=Count("pk"))}
+        for column in MARGINAL_COLUMNS
+    }
+
+
 def _load_rows(bundle: fmt.Bundle, *, name: str, checksum: str, sample_index: dict[str, int], by: Any) -> IngestResult:
     rows = bundle.rows
     previous = DataRelease.objects.select_for_update().filter(status=DataRelease.Status.CURRENT).first()
@@ -173,6 +200,7 @@ def _load_rows(bundle: fmt.Bundle, *, name: str, checksum: str, sample_index: di
         ["participant", "term", "observed"],
         ((pk[r["participant_id"]], r["hpo_id"], r["observed"]) for r in rows[fmt.PHENOTYPES]),
     )
+    phenotype_rollup_build(release)
     Disease.objects.bulk_create(
         (
             Disease(
@@ -225,6 +253,7 @@ def _load_rows(bundle: fmt.Bundle, *, name: str, checksum: str, sample_index: di
             (Withdrawal(release=release, participant_id=pid) for pid in withdrawn), batch_size=BATCH
         )
     release.counts["withdrawn_since_previous"] = len(withdrawn)
+    release.counts["consenting_by"] = consenting_by(release)
     release.save(update_fields=["counts"])
     if withdrawn:
         from cohorts.services import cohorts_flag_withdrawals  # cohorts depend on releases, not the reverse

