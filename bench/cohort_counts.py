@@ -1164,6 +1164,11 @@ def main(argv: list[str] | None = None) -> None:
     from participants.models import DataRelease, Phenotype
 
     release = DataRelease.objects.get(name=RELEASE)
+    if not build_rows:
+        from participants.services import consenting_by
+
+        release.counts["consenting_by"] = consenting_by(release)  # as the current code keeps them
+        release.save(update_fields=["counts"])
     user, project, key = researcher()
     log(
         f"\nRelease {release.name}: {release.counts['participants']:,} participants "

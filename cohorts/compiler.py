@@ -179,11 +179,27 @@ def _in_band(age: int, band: str) -> bool:
     return low <= age <= high
 
 
+def _related_marginal(criterion: Criterion) -> tuple[str, str] | None:
+    """(key in "consenting_by", value) for a one-value disease or tumour-type criterion."""
+    p = criterion.params
+    if criterion.type == "disease" and len(p["values"]) == 1:
+        return f"disease.{p['field']}", p["values"][0]
+    if criterion.type == "tumour" and len(p["disease_types"]) == 1 and not p["stages"] and not p["sample_types"]:
+        return "tumour.disease_type", p["disease_types"][0]
+    return None
+
+
 def _from_marginals(criterion: Criterion, release: DataRelease) -> int | None:
-    """A one-column criterion's count as a sum of the release's per-value
-    counts (the values of one column are disjoint); None if not kept."""
+    """A criterion's count read from the release's per-value counts: a
+    one-column criterion is a sum (a column's values are disjoint), a
+    one-value disease or tumour type a lookup; None if not kept."""
+    kept = (release.counts or {}).get("consenting_by", {})
+    related = _related_marginal(criterion)
+    if related is not None:
+        key, value = related
+        return kept[key].get(value, 0) if key in kept else None
     column = _MARGINAL_COLUMN.get(criterion.type)
-    marginals = (release.counts or {}).get("consenting_by", {}).get(column) if column else None
+    marginals = kept.get(column) if column else None
     if marginals is None:
         return None
     values = criterion.params["values"]

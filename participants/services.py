@@ -144,14 +144,29 @@ MARGINAL_COLUMNS = (
 )
 
 
+# Columns of related tables, counted as distinct consenting participants per
+# value (someone may have several diseases or tumours, so only a one-value
+# criterion can be read from these).
+RELATED_MARGINALS = {
+    "disease.disease_group": (Disease, "disease_group"),
+    "disease.specific_disease": (Disease, "specific_disease"),
+    "tumour.disease_type": (Tumour, "disease_type"),
+}
+
+
 def consenting_by(release: DataRelease) -> dict[str, dict[str, int]]:
-    """{column: {value: consenting participants}} for MARGINAL_COLUMNS, as the
-    database sees them (age_at_consent is its generated column)."""
+    """{column: {value: consenting participants}} for MARGINAL_COLUMNS and
+    RELATED_MARGINALS, as the database sees them (age_at_consent is its
+    generated column)."""
     consenting = Participant.objects.filter(release=release, consent_status=ConsentStatus.CONSENTING).order_by()
-    return {
+    counts = {
         column: {str(value): n for value, n in consenting.values_list(column).annotate(n=Count("pk"))}
         for column in MARGINAL_COLUMNS
     }
+    for key, (model, column) in RELATED_MARGINALS.items():
+        rows = model.objects.filter(participant__in=consenting).order_by().values_list(column)
+        counts[key] = {str(value): n for value, n in rows.annotate(n=Count("participant_id", distinct=True))}
+    return counts
 
 
 def _load_rows(bundle: fmt.Bundle, *, name: str, checksum: str, sample_index: dict[str, int], by: Any) -> IngestResult:

@@ -62,7 +62,7 @@ def test_count_is_disclosure_controlled_and_audited_without_results(release, pro
         },
     ],
 )
-def test_counts_take_two_queries_then_one_once_each_criterion_is_known(release, project, criteria):
+def test_counts_take_at_most_two_queries_then_one_once_each_criterion_is_known(release, project, criteria):
     def participant_queries(seen):
         return len([q for q in seen.captured_queries if "participants_participant" in q["sql"]])
 
@@ -70,8 +70,9 @@ def test_counts_take_two_queries_then_one_once_each_criterion_is_known(release, 
         result = cohort_count(by=project.owner, project=project, criteria_json=criteria)
     with CaptureQueriesContext(connection) as warm:
         again = cohort_count(by=project.owner, project=project, criteria_json=criteria)
-    # The total with both breakdowns, then every criterion's own count (cached afterwards).
-    assert participant_queries(cold) == (2 if parse(criteria).all_criteria() else 1)
+    # The total with both breakdowns; each criterion's own count from the
+    # release's per-value counts, the rollup, or at most one more query (cached afterwards).
+    assert participant_queries(cold) in (1, 2)
     assert participant_queries(warm) == 1
     assert again.as_json() == result.as_json()
     parsed = parse(criteria)
@@ -100,15 +101,18 @@ def test_criterion_counts_cached_in_redis_belong_to_their_release(release, proje
     }
     client = cache._cache.get_client()
     try:
-        group = Disease.objects.filter(participant__release=release).values_list("disease_group", flat=True)[0]
-        disease = {"include_all": [{"type": "disease", "field": "disease_group", "values": [group]}]}
+        # Two values: counted by the database (one value would be read from the release's per-value counts).
+        groups = sorted(
+            set(Disease.objects.filter(participant__release=release).values_list("disease_group", flat=True))
+        )
+        disease = {"include_all": [{"type": "disease", "field": "disease_group", "values": groups[:2]}]}
         first = cohort_count(by=project.owner, project=project, criteria_json=disease)
         assert len(client.keys(f"{prefix}:*:cohorts:criterion-count:*")) == 1
         newer = _load_rows(
             prepared_release.bundle, name="test-r2", checksum="1" * 64, sample_index=prepared_release.sample_index,
             by=None,
         ).release  # fmt: skip
-        Disease.objects.filter(participant__release=newer, disease_group=group).delete()
+        Disease.objects.filter(participant__release=newer, disease_group__in=groups[:2]).delete()
         second = cohort_count(by=project.owner, project=project, criteria_json=disease)
         assert first.release == release and second.release == newer
         assert first.per_criterion[0][1].value > 0
