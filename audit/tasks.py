@@ -7,7 +7,7 @@ from audit.selectors import audit_chain_verify
 from audit.services import record
 
 
-@shared_task(name="audit.verify_chain", queue="interactive", soft_time_limit=1800, time_limit=1900)
+@shared_task(name="audit.verify_chain", soft_time_limit=1800, time_limit=1900)
 def verify_chain() -> bool:
     """Verify the chain and write the verdict into the chain itself.
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import env_bool, env_int, env_list, env_str
@@ -243,9 +244,22 @@ CELERY_TASK_IGNORE_RESULT = True  # the database row, not a result backend, is t
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 6 * 3600)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 6 * 3600 + 300)
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
+# Short tasks on "interactive"; genome-wide analyses go on "heavy" (README: workers).
+CELERY_TASK_ROUTES = {
+    "audit.*": {"queue": "interactive"},
+    "domains.*": {"queue": "interactive"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = False
+CELERY_TIMEZONE = "UTC"
+# Periodic work. One scheduler runs it: `celery -A portal beat` in production,
+# the demo worker's embedded one (`--beat`) in `make run`.
+CELERY_BEAT_SCHEDULE = {
+    "close-ended-projects": {"task": "domains.close_ended_projects", "schedule": crontab(hour=0, minute=15)},
+    "verify-audit-chain": {"task": "audit.verify_chain", "schedule": crontab(hour=2, minute=30)},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- E-mail ---------------------------------------------------------------------
 EMAIL_BACKEND = env_str(

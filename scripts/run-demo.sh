@@ -18,7 +18,7 @@ mkdir -p "$PORTAL_VAR_DIR/broker/queue" "$PORTAL_VAR_DIR/broker/processed" "$POR
 "$PY" manage.py seed_demo_release >"$PORTAL_VAR_DIR/log/demo-release.log" 2>&1 &
 RELEASE=$!
 
-"$PY" -m celery -A portal worker -Q interactive,heavy --concurrency 2 --loglevel INFO \
+"$PY" -m celery -A portal worker --beat -Q interactive,heavy --concurrency 2 --loglevel INFO \
     >"$PORTAL_VAR_DIR/log/worker.log" 2>&1 &
 WORKER=$!
 trap 'kill $WORKER $RELEASE 2>/dev/null || true; wait $WORKER 2>/dev/null || true' EXIT INT TERM
@@ -26,7 +26,7 @@ trap 'kill $WORKER $RELEASE 2>/dev/null || true; wait $WORKER 2>/dev/null || tru
 cat <<MSG
 
   Genomic Research Environment (demo) is starting at http://$HOST:$PORT/
-  A Celery worker is running (log: $PORTAL_VAR_DIR/log/worker.log).
+  A Celery worker is running, with the scheduler for nightly jobs (log: $PORTAL_VAR_DIR/log/worker.log).
   The demo data release is prepared in the background the first time, in about two
   minutes (log: $PORTAL_VAR_DIR/log/demo-release.log).
 
