@@ -131,6 +131,7 @@ class Participant(models.Model):
         indexes = [
             models.Index(fields=["release", "consent_status", "programme"]),
             models.Index(fields=["release", "family_id"]),
+            models.Index(fields=["release", "sample_index"]),  # carriers found in the genotype store
         ]
 
     def __str__(self) -> str:
