@@ -231,6 +231,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
             "data_folder_in": str(_broker_folder / "queue"),
             "data_folder_out": str(_broker_folder / "queue"),
             "processed_folder": str(_broker_folder / "processed"),
+            # Exchange bindings (fanout, worker control): under var/, not the working directory.
+            "control_folder": str(_broker_folder / "control"),
             "store_processed": False,
         }
     )

@@ -8,7 +8,7 @@ HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 export DEBUG=${DEBUG:-true}
 export PORTAL_VAR_DIR=${PORTAL_VAR_DIR:-$PWD/var}
-mkdir -p "$PORTAL_VAR_DIR/broker/queue" "$PORTAL_VAR_DIR/broker/processed" "$PORTAL_VAR_DIR/data" "$PORTAL_VAR_DIR/log"
+mkdir -p "$PORTAL_VAR_DIR/broker/queue" "$PORTAL_VAR_DIR/broker/processed" "$PORTAL_VAR_DIR/broker/control" "$PORTAL_VAR_DIR/data" "$PORTAL_VAR_DIR/log"
 
 "$PY" manage.py migrate --no-input -v 0
 "$PY" manage.py seed_demo
