@@ -51,11 +51,17 @@ def consenting(release: DataRelease) -> QuerySet[Participant]:
     return Participant.objects.filter(release=release, consent_status=ConsentStatus.CONSENTING)
 
 
-def _age_band_q(band: str) -> Q:
+def _band_bounds(band: str) -> tuple[int, int | None]:
+    """ "40-49" -> (40, 49); "90+" -> (90, None)."""
     if band.endswith("+"):
-        return Q(age_at_consent__gte=int(band[:-1]))
+        return int(band[:-1]), None
     low, high = (int(x) for x in band.split("-"))
-    return Q(age_at_consent__gte=low, age_at_consent__lte=high)
+    return low, high
+
+
+def _age_band_q(band: str) -> Q:
+    low, high = _band_bounds(band)
+    return Q(age_at_consent__gte=low) if high is None else Q(age_at_consent__gte=low, age_at_consent__lte=high)
 
 
 def criterion_q(criterion: Criterion, release: DataRelease) -> Q:
@@ -173,10 +179,8 @@ _MARGINAL_COLUMN = {
 
 
 def _in_band(age: int, band: str) -> bool:
-    if band.endswith("+"):
-        return age >= int(band[:-1])
-    low, high = (int(x) for x in band.split("-"))
-    return low <= age <= high
+    low, high = _band_bounds(band)
+    return low <= age and (high is None or age <= high)
 
 
 def _related_marginal(criterion: Criterion) -> tuple[str, str] | None:
