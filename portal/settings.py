@@ -245,12 +245,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True  # the database row, not a result backend, is the truth
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 6 * 3600)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 6 * 3600 + 300)
+# Short tasks go on the default queue; genome-wide analyses will be routed to
+# "heavy" with CELERY_TASK_ROUTES (README: workers), not a task attribute.
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
-# Short tasks on "interactive"; genome-wide analyses go on "heavy" (README: workers).
-CELERY_TASK_ROUTES = {
-    "audit.*": {"queue": "interactive"},
-    "domains.*": {"queue": "interactive"},
-}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = False
