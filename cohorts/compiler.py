@@ -224,13 +224,12 @@ def count_each(criteria: Sequence[Criterion], release: DataRelease) -> list[int]
     rest: list[int] = []
     for i, criterion in enumerate(criteria):
         n = _from_marginals(criterion, release)
-        rollup = _rollup(criterion, release) if n is None else None
-        if n is not None:
-            found[i] = n
-        elif rollup is not None:
-            found[i] = rollup.count()
-        else:
+        if n is None and (rollup := _rollup(criterion, release)) is not None:
+            n = rollup.count()
+        if n is None:
             rest.append(i)
+        else:
+            found[i] = n
     if len(rest) == 1:
         found[rest[0]] = consenting(release).filter(criterion_q(criteria[rest[0]], release)).count()
     elif rest:
