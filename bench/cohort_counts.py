@@ -508,7 +508,7 @@ def build_store(people: People, n_variants: int, store: Path, timer: Timer) -> N
         )
         write_germline_vcf(vcf, sim.sample_ids, sim.contigs, sim.chunks(), format_fields=("GT",), compress_level=1)
     with timer.step("import_vcf (explode, encode, carrier index)"):
-        summary = import_vcf(vcf, store, worker_processes=2, overwrite=True)
+        summary = import_vcf(vcf, store, workers=2, overwrite=True)
     log(
         f"    store: {summary.n_samples:,} samples, {summary.n_variants:,} variants, "
         f"{summary.n_carrier_rows:,} carrier rows; " + ", ".join(f"{k} {v:.1f} s" for k, v in summary.seconds.items())

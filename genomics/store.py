@@ -43,6 +43,7 @@ from bio2zarr import vcf as b2z_vcf
 from bio2zarr import zarr_utils
 
 from genomics.kernels import AlleleCounts, allele_counts_by_group, group_index, nonref_calls
+from genomics.vcfzarr import convert, read_header
 
 STORE_FORMAT = "tre-genotype-store"
 STORE_VERSION = 1
@@ -82,7 +83,8 @@ def import_vcf(
     vcf_path: str | Path,
     target: str | Path,
     *,
-    worker_processes: int = 0,
+    workers: int = 0,
+    engine: str = "native",
     variants_chunk_size: int = 1_000,
     samples_chunk_size: int = 10_000,
     compression_level: int = 1,
@@ -91,16 +93,23 @@ def import_vcf(
 ) -> ImportSummary:
     """Convert a germline VCF into a genotype store at ``target``.
 
-    Runs bio2zarr's explode (VCF -> intermediate columnar format) and encode
-    (-> VCF Zarr) with ``worker_processes`` processes (0 = in this process),
-    then builds the variant table and the carrier index from the Zarr one
-    chunk at a time. Everything is written under a temporary directory beside
-    ``target`` and renamed into place only when complete.
+    ``engine="native"`` (the default) converts in one pass with
+    :mod:`genomics.vcfzarr`: ``workers`` threads (0 or 1: one) parse and
+    encode variant chunks, and the variant table and carrier index are built
+    from the same in-memory chunks. ``engine="bio2zarr"`` runs bio2zarr's
+    explode and encode with ``workers`` processes (0 = in this process), then
+    builds the variant table and carrier index from the Zarr. Both write the
+    same VCF Zarr layout (see docs/adr/0006-genotype-store-converter.md).
+
+    Everything is written under a temporary directory beside ``target`` and
+    renamed into place only when complete.
 
     ``compression_level`` is the Blosc/zstd level of every Zarr array. bio2zarr's
     default (7) makes encoding about five times slower for about 20% less
     disk; 1 is the default here because import time gates a release.
     """
+    if engine not in ("native", "bio2zarr"):
+        raise ValueError(f"unknown engine {engine!r}: native or bio2zarr")
     vcf_path = Path(vcf_path)
     target = Path(target)
     if target.exists() and not overwrite:
@@ -108,46 +117,29 @@ def import_vcf(
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
-        icf = work / "icf"
-        clock = time.perf_counter()
-        seconds: dict[str, float] = {}
-        b2z_vcf.explode(
-            icf,
-            [str(vcf_path)],
-            worker_processes=worker_processes,
-            show_progress=show_progress,
-            compressor=_INTERMEDIATE_COMPRESSOR,  # scratch data, deleted below: favour speed
-        )
-        seconds["explode"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        schema_path = work / "schema.json"
-        _write_schema(icf, schema_path, variants_chunk_size, samples_chunk_size, compression_level)
-        b2z_vcf.encode(
-            icf,
-            work / GENOTYPES,
-            schema_path=schema_path,
-            worker_processes=worker_processes,
-            show_progress=show_progress,
-        )
-        schema_path.unlink()
-        shutil.rmtree(icf)
-        seconds["encode"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        n_carriers = _build_indexes(work, threads=max(1, worker_processes))
-        seconds["index"] = time.perf_counter() - clock
+        if engine == "native":
+            seconds, n_carriers = _import_native(
+                vcf_path, work, workers, variants_chunk_size, samples_chunk_size, compression_level
+            )
+        else:
+            seconds, n_carriers = _import_bio2zarr(
+                vcf_path, work, workers, variants_chunk_size, samples_chunk_size, compression_level, show_progress
+            )
         root = zarr.open_group(str(work / GENOTYPES), mode="r")
         stat = vcf_path.stat()
+        tools = ("numba", "deflate") if engine == "native" else ("bio2zarr",)
         manifest = {
             "format": STORE_FORMAT,
             "version": STORE_VERSION,
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "source": {"path": str(vcf_path.resolve()), "size": stat.st_size, "mtime": int(stat.st_mtime)},
+            "engine": engine,
             "n_samples": int(root["sample_id"].shape[0]),
             "n_variants": int(root["variant_position"].shape[0]),
             "n_carrier_rows": n_carriers,
             "variants_chunk_size": variants_chunk_size,
             "samples_chunk_size": samples_chunk_size,
-            "tools": {name: metadata.version(name) for name in ("bio2zarr", "zarr", "pyarrow", "duckdb")},
+            "tools": {name: metadata.version(name) for name in (*tools, "zarr", "pyarrow", "duckdb")},
         }
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         if target.exists():
@@ -161,6 +153,77 @@ def import_vcf(
         shutil.rmtree(work, ignore_errors=True)
         raise
     return ImportSummary(target, manifest["n_samples"], manifest["n_variants"], n_carriers, seconds)
+
+
+def _import_native(
+    vcf_path: Path, work: Path, workers: int, variants_chunk_size: int, samples_chunk_size: int, level: int
+) -> tuple[dict[str, float], int]:
+    """One pass: VCF Zarr chunks, variant rows and carrier rows from the same parsed chunk."""
+    clock = time.perf_counter()
+    with (
+        pq.ParquetWriter(str(work / VARIANTS), _VARIANT_SCHEMA, compression="zstd") as vw,
+        pq.ParquetWriter(str(work / CARRIERS), _CARRIER_SCHEMA, compression="zstd") as cw,
+    ):
+        n_rows = 0
+
+        def on_chunk(v0: int, fixed: dict[str, np.ndarray], counts: AlleleCounts, carriers: tuple) -> None:
+            nonlocal n_rows
+            annotation = _annotation_from_columns(v0, fixed, contig_ids)
+            vw.write_table(_variant_table(annotation, counts))
+            vi, si, g = carriers
+            cw.write_table(_carrier_table(vi + v0, si, g))
+            n_rows += len(vi)
+
+        contig_ids = np.array([c for c, _ in read_header(vcf_path).contigs], dtype=object)
+        convert(
+            vcf_path,
+            work / GENOTYPES,
+            variants_chunk_size=variants_chunk_size,
+            samples_chunk_size=samples_chunk_size,
+            compression_level=level,
+            threads=max(1, workers),
+            on_chunk=on_chunk,
+        )
+    return {"convert": time.perf_counter() - clock}, n_rows
+
+
+def _import_bio2zarr(
+    vcf_path: Path,
+    work: Path,
+    workers: int,
+    variants_chunk_size: int,
+    samples_chunk_size: int,
+    level: int,
+    show_progress: bool,
+) -> tuple[dict[str, float], int]:
+    icf = work / "icf"
+    clock = time.perf_counter()
+    seconds: dict[str, float] = {}
+    b2z_vcf.explode(
+        icf,
+        [str(vcf_path)],
+        worker_processes=workers,
+        show_progress=show_progress,
+        compressor=_INTERMEDIATE_COMPRESSOR,  # scratch data, deleted below: favour speed
+    )
+    seconds["explode"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    schema_path = work / "schema.json"
+    _write_schema(icf, schema_path, variants_chunk_size, samples_chunk_size, level)
+    b2z_vcf.encode(
+        icf,
+        work / GENOTYPES,
+        schema_path=schema_path,
+        worker_processes=workers,
+        show_progress=show_progress,
+    )
+    schema_path.unlink()
+    shutil.rmtree(icf)
+    seconds["encode"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    n_carriers = _build_indexes(work, threads=max(1, workers))
+    seconds["index"] = time.perf_counter() - clock
+    return seconds, n_carriers
 
 
 _INTERMEDIATE_COMPRESSOR = numcodecs.Blosc(cname="lz4", clevel=1, shuffle=numcodecs.Blosc.NOSHUFFLE)
@@ -254,12 +317,21 @@ def _index_block(root: zarr.Group, v0: int, v1: int, contig_ids: np.ndarray) -> 
         smp_idx.append(si + s0)
         geno.append(g)
     assert counts is not None
+    vi_all, si_all, g_all = np.concatenate(var_idx), np.concatenate(smp_idx), np.concatenate(geno)
+    if len(var_idx) > 1:  # several sample chunks: restore (variant, sample) order
+        order = np.lexsort((si_all, vi_all))
+        vi_all, si_all, g_all = vi_all[order], si_all[order], g_all[order]
+    return _variant_table(_annotation_block(root, v0, v1, contig_ids), counts), _carrier_table(vi_all, si_all, g_all)
+
+
+def _variant_table(annotation: dict[str, np.ndarray], counts: AlleleCounts) -> pa.Table:
+    """Rows of variants.parquet: annotation plus whole-cohort counts."""
     ac, an = counts.ac[:, 0], counts.an[:, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
         af = np.where(an > 0, ac / np.maximum(an, 1), np.nan)
-    variants = _table(
+    return _table(
         {
-            **_annotation_block(root, v0, v1, contig_ids),
+            **annotation,
             "ac": ac,
             "an": an,
             "n_het": counts.n_het[:, 0],
@@ -269,15 +341,17 @@ def _index_block(root: zarr.Group, v0: int, v1: int, contig_ids: np.ndarray) -> 
         },
         _VARIANT_SCHEMA,
     )
-    vi_all, si_all, g_all = np.concatenate(var_idx), np.concatenate(smp_idx), np.concatenate(geno)
-    if len(var_idx) > 1:  # several sample chunks: restore (variant, sample) order
-        order = np.lexsort((si_all, vi_all))
-        vi_all, si_all, g_all = vi_all[order], si_all[order], g_all[order]
-    carriers = pa.table(
-        {"variant_index": vi_all, "sample_index": si_all.astype(np.int32), "genotype": g_all},
+
+
+def _carrier_table(variant_index: np.ndarray, sample_index: np.ndarray, genotype: np.ndarray) -> pa.Table:
+    return pa.table(
+        {
+            "variant_index": variant_index.astype(np.int64, copy=False),
+            "sample_index": sample_index.astype(np.int32, copy=False),
+            "genotype": genotype,
+        },
         schema=_CARRIER_SCHEMA,
     )
-    return variants, carriers
 
 
 def _table(columns: dict[str, np.ndarray], schema: pa.Schema) -> pa.Table:
@@ -323,6 +397,32 @@ def _annotation_block(root: zarr.Group, v0: int, v1: int, contig_ids: np.ndarray
         "gene": _string_column(root, "variant_GENE", sl),
         "csq": _string_column(root, "variant_CSQ", sl),
         "popaf": popaf,
+    }
+
+
+def _annotation_from_columns(v0: int, fixed: Mapping[str, np.ndarray], contig_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """The same columns as :func:`_annotation_block`, from a chunk the converter has just parsed."""
+    n = len(fixed["variant_position"])
+    alleles = fixed["variant_allele"]
+
+    def info(name: str) -> np.ndarray:
+        values = fixed.get(f"variant_{name}")
+        if values is None:
+            return np.full(n, "", dtype=object)
+        values = values.astype(object)
+        values[values == "."] = ""
+        return values
+
+    popaf = fixed.get("variant_POPAF")
+    return {
+        "variant_index": np.arange(v0, v0 + n, dtype=np.int64),
+        "contig": contig_ids[fixed["variant_contig"]],
+        "position": fixed["variant_position"].astype(np.int64),
+        "ref": alleles[:, 0],
+        "alt": alleles[:, 1],
+        "gene": info("GENE"),
+        "csq": info("CSQ"),
+        "popaf": np.full(n, np.nan, dtype=np.float32) if popaf is None else popaf.reshape(n).astype(np.float32),
     }
 
 

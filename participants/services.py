@@ -112,7 +112,7 @@ def release_ingest(*, bundle_path: str | Path, name: str, by: Any = None, worker
         for file in (fmt.GERMLINE, fmt.GERMLINE + ".tbi"):
             shutil.copy2(bundle_path / file, staging / file)
         shutil.copytree(bundle_path / fmt.SOMATIC_DIR, staging / fmt.SOMATIC_DIR, dirs_exist_ok=True)
-        import_vcf(staging / fmt.GERMLINE, staging / "store", worker_processes=worker_processes)
+        import_vcf(staging / fmt.GERMLINE, staging / "store", workers=worker_processes)
         sample_index = {sid: i for i, sid in enumerate(GenotypeStore(staging / "store").sample_ids)}
         with transaction.atomic():
             result = _load_rows(bundle, name=name, checksum=checksum, sample_index=sample_index, by=by)

@@ -12,6 +12,7 @@ import pytest
 
 from genomics.kernels import alt_allele_count
 from genomics.store import GenotypeStore, StoreError, export_plink, import_vcf, parse_region
+from genomics.vcfzarr import VcfConversionError
 
 LOF = ["stop_gained", "frameshift_variant", "splice_donor_variant", "splice_acceptor_variant", "start_lost"]
 
@@ -232,7 +233,8 @@ def test_manifest_records_source_sizes_and_chunking(store, cohort_vcf):
     assert manifest["n_variants"] == store.n_variants == 2500
     assert manifest["source"]["size"] == cohort_vcf.stat().st_size
     assert manifest["variants_chunk_size"] == 300
-    assert set(manifest["tools"]) == {"bio2zarr", "zarr", "pyarrow", "duckdb"}
+    assert manifest["engine"] == "native"
+    assert set(manifest["tools"]) == {"numba", "deflate", "zarr", "pyarrow", "duckdb"}
 
 
 def test_import_refuses_to_overwrite_and_leaves_nothing_behind_on_failure(store, tmp_path):
@@ -241,7 +243,7 @@ def test_import_refuses_to_overwrite_and_leaves_nothing_behind_on_failure(store,
 
     target = tmp_path / "broken.store"
     (tmp_path / "broken.vcf.gz").write_bytes(b"not a vcf")
-    with pytest.raises(Exception):  # noqa: B017 - bio2zarr raises several kinds
+    with pytest.raises(VcfConversionError, match="does not start a BGZF block"):
         import_vcf(tmp_path / "broken.vcf.gz", target)
 
     assert not target.exists()

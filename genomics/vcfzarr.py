@@ -1,0 +1,900 @@
+"""Convert a bgzipped germline VCF to VCF Zarr in one pass.
+
+The store keeps GT and, where the VCF has them, AD, DP and GQ (see
+``docs/adr/0006-genotype-store-converter.md`` for why this module exists next
+to bio2zarr). The output follows the VCF Zarr specification (version 0.5) and
+bio2zarr's layout: the same array names, dimensions, chunking, compressors and
+missing/fill sentinels, created through bio2zarr's own array helpers, and the
+region index written by bio2zarr's indexer. Tests check the arrays equal
+bio2zarr's on the same VCF.
+
+How it runs, in one process:
+
+- the calling thread reads the file, inflates its BGZF blocks (libdeflate,
+  CRC-checked) and cuts the text into pieces of exactly one variant chunk;
+- a pool of threads parses each piece (a numba kernel over the bytes, without
+  the GIL), writes its Zarr chunks (Blosc releases the GIL too) and returns
+  the rows of the variant table and the carrier index for that chunk;
+- the calling thread writes those rows in variant order.
+
+Memory is a few variant chunks: text and arrays of ``variants_chunk_size``
+records times all samples, for each thread, whatever the number of variants.
+
+Scope: biallelic records (the release bundle's rule; a multi-allelic record
+is an error), diploid or haploid calls. INFO fields declared with Number 1, A
+or 0 (flags) are kept; other INFO fields and FORMAT fields other than GT, AD,
+DP and GQ are not stored (listed in :attr:`ConversionResult.skipped_fields`).
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import shutil
+import struct
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import deflate
+import numba
+import numpy as np
+import zarr
+from bio2zarr import constants, zarr_utils
+from bio2zarr.vcz import VcfZarrIndexer
+
+from genomics.kernels import AlleleCounts, allele_counts_by_group, nonref_calls
+
+_BGZF_HEADER = struct.Struct("<4BI2BH")  # ID1 ID2 CM FLG MTIME XFL OS XLEN
+_TRAILER = struct.Struct("<II")  # CRC32 ISIZE
+_SUPPORTED_FORMAT = {"GT": 0, "AD": 1, "DP": 2, "GQ": 3}
+_META = re.compile(r"^##([^=]+)=(.*)$")
+_STRUCTURED = re.compile(r"^<(.*)>$")
+
+FLOAT32_MISSING, FLOAT32_FILL = constants.FLOAT32_MISSING, constants.FLOAT32_FILL
+
+
+class VcfConversionError(ValueError):
+    """The VCF cannot be converted: names the file, the line and what is wrong."""
+
+
+class _Widen(Exception):
+    """A value does not fit the dtype chosen for a FORMAT field."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+# --------------------------------------------------------------------------
+# BGZF reading
+
+
+def iter_bgzf_blocks(path: Path, read_size: int = 8 << 20) -> Iterator[bytes]:
+    """The inflated contents of each BGZF block of ``path``, in order, CRC-checked."""
+    with open(path, "rb") as fh:
+        buf = b""
+        pos = 0
+        offset = 0  # file offset of buf[0]
+        while True:
+            if len(buf) - pos < 18 + 65536:  # a whole block (at most 64 KiB) must be in buf
+                parts = [buf[pos:]]
+                have = len(parts[0])
+                while have < 18 + 65536:
+                    more = fh.read(max(read_size, 1 << 16))
+                    if not more:
+                        break
+                    parts.append(more)
+                    have += len(more)
+                buf = b"".join(parts)
+                offset += pos
+                pos = 0
+                if not buf:
+                    return
+            if buf[pos : pos + 2] != b"\x1f\x8b"[: len(buf) - pos]:
+                raise VcfConversionError(f"{path}: byte {offset + pos} does not start a BGZF block (bgzip the file)")
+            if len(buf) - pos < 18:
+                raise VcfConversionError(f"{path}: truncated BGZF block at byte {offset + pos}")
+            id1, id2, cm, flg, _mtime, _xfl, _os, xlen = _BGZF_HEADER.unpack_from(buf, pos)
+            if id1 != 31 or id2 != 139 or cm != 8 or not flg & 4:
+                raise VcfConversionError(f"{path}: byte {offset + pos} does not start a BGZF block (bgzip the file)")
+            bsize = _bgzf_block_size(buf, pos + 12, xlen)
+            if bsize is None:
+                raise VcfConversionError(f"{path}: gzip member at byte {offset + pos} is not BGZF (bgzip the file)")
+            end = pos + bsize + 1
+            if end > len(buf):
+                raise VcfConversionError(f"{path}: truncated BGZF block at byte {offset + pos}")
+            crc, isize = _TRAILER.unpack_from(buf, end - 8)
+            if isize:
+                try:
+                    data = deflate.deflate_decompress(buf[pos + 12 + xlen : end - 8], isize)
+                except deflate.DeflateError as exc:
+                    raise VcfConversionError(f"{path}: corrupt BGZF block at byte {offset + pos}: {exc}") from None
+                if deflate.crc32(data) != crc:
+                    raise VcfConversionError(f"{path}: CRC mismatch in BGZF block at byte {offset + pos}")
+                yield data
+            pos = end
+
+
+def _bgzf_block_size(buf: bytes, start: int, xlen: int) -> int | None:
+    j, stop = start, start + xlen
+    while j + 4 <= stop:
+        si1, si2, slen = buf[j], buf[j + 1], buf[j + 2] | (buf[j + 3] << 8)
+        if si1 == 66 and si2 == 67 and slen == 2:
+            return buf[j + 4] | (buf[j + 5] << 8)
+        j += 4 + slen
+    return None
+
+
+@dataclass(slots=True)
+class _Piece:
+    """``n_lines`` whole lines of text in ``buf[:size]``, the first being record number ``first_line`` (1-based)."""
+
+    buf: np.ndarray
+    size: int
+    n_lines: int
+    first_line: int
+
+
+class _Pieces:
+    """Cuts inflated text into pieces of ``n_lines`` lines, each copied into a buffer from a bounded pool.
+
+    Buffers are reused (the pool holds ``n_buffers``; a buffer grows when a
+    piece needs more room), so steady-state conversion allocates no large
+    memory: fresh large allocations cost a page fault per 4 KiB. Taking a
+    buffer blocks until a consumer releases one (:meth:`release`), which bounds
+    memory.
+    """
+
+    def __init__(self, blocks: Iterator[bytes], n_lines: int, n_buffers: int):
+        self.blocks = blocks
+        self.n_lines = n_lines
+        self.free: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
+        for _ in range(n_buffers):
+            self.free.put(np.empty(0, dtype=np.uint8))
+
+    def release(self, buf: np.ndarray) -> None:
+        self.free.put(buf)
+
+    @staticmethod
+    def _append(buf: np.ndarray, size: int, block: bytes, start: int, stop: int) -> np.ndarray:
+        need = size + stop - start
+        if need > len(buf):
+            grown = np.empty(max(need, len(buf) * 3 // 2, 1 << 20), dtype=np.uint8)
+            grown[:size] = buf[:size]
+            buf = grown
+        buf[size:need] = np.frombuffer(block, dtype=np.uint8, count=stop - start, offset=start)
+        return buf
+
+    def __iter__(self) -> Iterator[_Piece]:
+        n_lines = self.n_lines
+        buf, size, count, line = self.free.get(), 0, 0, 1
+        for block in self.blocks:
+            c = block.count(b"\n")
+            start = 0
+            while c and count + c >= n_lines:
+                cut = start
+                for _ in range(n_lines - count):
+                    cut = block.index(b"\n", cut) + 1
+                buf = self._append(buf, size, block, start, cut)
+                yield _Piece(buf, size + cut - start, n_lines, line)
+                line += n_lines
+                c -= n_lines - count
+                start = cut
+                buf, size, count = self.free.get(), 0, 0
+            if start < len(block):
+                buf = self._append(buf, size, block, start, len(block))
+                size += len(block) - start
+                count += c
+        if size and bytes(buf[:size]).strip():
+            if buf[size - 1] != _NL:
+                buf = self._append(buf, size, b"\n", 0, 1)
+                size += 1
+                count += 1
+            yield _Piece(buf, size, count, line)
+        else:
+            self.release(buf)
+
+
+# --------------------------------------------------------------------------
+# Header
+
+
+@dataclass(slots=True)
+class VcfHeader:
+    text: str
+    samples: list[str]
+    contigs: list[tuple[str, int | None]]
+    filters: list[tuple[str, str]]
+    info: dict[str, dict[str, str]]
+    format: dict[str, dict[str, str]]
+    meta: list[tuple[str, str]]
+    n_lines: int
+
+
+def _structured(value: str) -> dict[str, str]:
+    m = _STRUCTURED.match(value)
+    if not m:
+        return {}
+    out: dict[str, str] = {}
+    for part in re.finditer(r'([A-Za-z_]+)=("(?:[^"\\]|\\.)*"|[^,]*)', m.group(1)):
+        v = part.group(2)
+        out[part.group(1)] = v[1:-1] if v.startswith('"') else v
+    return out
+
+
+def parse_header(path: Path, text: str) -> VcfHeader:
+    lines = text.rstrip("\n").split("\n")
+    contigs: list[tuple[str, int | None]] = []
+    filters: list[tuple[str, str]] = [("PASS", "All filters passed")]
+    info: dict[str, dict[str, str]] = {}
+    fmt: dict[str, dict[str, str]] = {}
+    meta: list[tuple[str, str]] = []
+    for line in lines[:-1]:
+        m = _META.match(line)
+        if not m:
+            continue
+        key, value = m.group(1), m.group(2)
+        fields = _structured(value)
+        if key == "contig" and "ID" in fields:
+            length = fields.get("length")
+            contigs.append((fields["ID"], int(length) if length and length.isdigit() else None))
+        elif key == "FILTER" and "ID" in fields:
+            if fields["ID"] == "PASS":
+                filters[0] = ("PASS", fields.get("Description", ""))
+            else:
+                filters.append((fields["ID"], fields.get("Description", "")))
+        elif key == "INFO" and "ID" in fields:
+            info[fields["ID"]] = fields
+        elif key == "FORMAT" and "ID" in fields:
+            fmt[fields["ID"]] = fields
+        else:
+            meta.append((key, value))
+    columns = lines[-1].split("\t")
+    if not lines[-1].startswith("#CHROM") or len(columns) < 10 or columns[8] != "FORMAT":
+        raise VcfConversionError(f"{path}: line {len(lines)}: expected the #CHROM header line with FORMAT and samples")
+    if "GT" not in fmt:
+        raise VcfConversionError(f"{path}: the header declares no FORMAT/GT")
+    return VcfHeader(text, columns[9:], contigs, filters, info, fmt, meta, len(lines))
+
+
+def _read_header(path: Path, blocks: Iterator[bytes]) -> tuple[VcfHeader, bytes]:
+    """The header and the first bytes after it."""
+    parts: list[bytes] = []
+    for block in blocks:
+        parts.append(block)
+        joined = b"".join(parts)
+        i = joined.find(b"\n#CHROM")
+        if i >= 0:
+            j = joined.find(b"\n", i + 1)
+            if j >= 0:
+                return parse_header(path, joined[: j + 1].decode()), joined[j + 1 :]
+        parts = [joined]
+    raise VcfConversionError(f"{path}: no #CHROM header line")
+
+
+def read_header(path: str | Path) -> VcfHeader:
+    """The parsed header of a bgzipped VCF (reads only the blocks that hold it)."""
+    path = Path(path)
+    return _read_header(path, iter_bgzf_blocks(path, read_size=1 << 20))[0]
+
+
+# --------------------------------------------------------------------------
+# Kernels
+
+_TAB, _NL, _COLON, _COMMA, _DOT, _SLASH, _PIPE, _MINUS = 9, 10, 58, 44, 46, 47, 124, 45
+
+# Kernel status codes
+_OK, _TOO_FEW, _TOO_MANY, _BAD_GT, _PLOIDY, _MULTI, _BAD_INT, _EXTRA, _OVERFLOW, _COLUMNS, _GT_FIRST = range(11)
+_MESSAGES = {
+    _TOO_FEW: "fewer sample columns than the header names",
+    _TOO_MANY: "more sample columns than the header names",
+    _BAD_GT: "cannot read the genotype",
+    _PLOIDY: "ploidy above 2 is not supported",
+    _MULTI: "allele index above 1 in a biallelic record",
+    _BAD_INT: "cannot read an integer",
+    _EXTRA: "more values than the FORMAT column declares",
+    _OVERFLOW: "value too large",
+    _COLUMNS: "fewer than 10 columns",
+    _GT_FIRST: "GT must come first",
+}
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _read_int(buf, p):  # pragma: no cover - compiled
+    """(value, next offset, ok); '.' is -1 (missing). Stops at the first byte that is not a digit."""
+    if buf[p] == _DOT:
+        return -1, p + 1, True
+    neg = buf[p] == _MINUS
+    if neg:
+        p += 1
+    v = 0
+    q = p
+    while 48 <= buf[p] <= 57:
+        v = v * 10 + (buf[p] - 48)
+        if v > 2_000_000_000:
+            return 0, p, False
+        p += 1
+    if p == q:
+        return 0, p, False
+    return (-v if neg else v), p, True
+
+
+@numba.njit(nogil=True, cache=True)
+def _parse_records(buf, n, n_samples, starts, tabs, gt, phased, ad, dp, gq, limit):  # pragma: no cover - compiled
+    """Parse ``n`` newline-terminated records from ``buf`` in one pass.
+
+    Fills ``starts[r]`` (offset of line r; ``starts[n]`` one past the last
+    newline), ``tabs[r, :9]`` (offsets of the first nine tabs: the fixed
+    columns, read by Python) and the call arrays. Calls take the VCF Zarr
+    sentinels: -1 missing, -2 fill. Returns (status, record, sample, field
+    code), the field code being 0 GT, 1 AD, 2 DP, 3 GQ or -1.
+    """
+    has_ad = ad.shape[0] > 0
+    has_dp = dp.shape[0] > 0
+    has_gq = gq.shape[0] > 0
+    codes = np.empty(64, dtype=np.int8)
+    p = 0
+    for r in range(n):
+        starts[r] = p
+        k = 0
+        while k < 9 and buf[p] != _NL:
+            if buf[p] == _TAB:
+                tabs[r, k] = p
+                k += 1
+            p += 1
+        if k < 9:
+            return _COLUMNS, r, 0, -1
+        # FORMAT keys, between the eighth and ninth tabs
+        q = tabs[r, 7] + 1
+        f_end = tabs[r, 8]
+        nk = 0
+        ad_fill = -1  # AD absent from FORMAT: every value missing; present but not given: missing, fill
+        while q <= f_end:
+            ks = q
+            while q < f_end and buf[q] != _COLON:
+                q += 1
+            code = -1
+            if q - ks == 2:
+                c0, c1 = buf[ks], buf[ks + 1]
+                if c0 == 71 and c1 == 84:  # GT
+                    code = 0
+                elif c0 == 65 and c1 == 68:  # AD
+                    code = 1
+                    ad_fill = -2
+                elif c0 == 68 and c1 == 80:  # DP
+                    code = 2
+                elif c0 == 71 and c1 == 81:  # GQ
+                    code = 3
+            if nk < 64:
+                codes[nk] = code
+            nk += 1
+            q += 1
+        if codes[0] != 0:
+            return _GT_FIRST, r, 0, -1
+        for s in range(n_samples):
+            gt[r, s, 0] = -1
+            gt[r, s, 1] = -1
+            phased[r, s] = False
+            if has_ad:
+                ad[r, s, 0] = -1
+                ad[r, s, 1] = ad_fill
+            if has_dp:
+                dp[r, s] = -1
+            if has_gq:
+                gq[r, s] = -1
+            k = 0
+            while buf[p] != _TAB and buf[p] != _NL:
+                if k >= nk:
+                    return _EXTRA, r, s, -1
+                code = codes[k] if k < 64 else -1
+                if code == 0:
+                    a = 0
+                    while True:
+                        if buf[p] == _DOT:
+                            v = -1
+                            p += 1
+                        else:
+                            v = 0
+                            q = p
+                            while 48 <= buf[p] <= 57:
+                                v = v * 10 + (buf[p] - 48)
+                                if v > 127:
+                                    return _MULTI, r, s, 0
+                                p += 1
+                            if p == q:
+                                return _BAD_GT, r, s, 0
+                            if v > 1:
+                                return _MULTI, r, s, 0
+                        if a >= 2:
+                            return _PLOIDY, r, s, 0
+                        gt[r, s, a] = v
+                        a += 1
+                        if buf[p] == _SLASH:
+                            p += 1
+                        elif buf[p] == _PIPE:
+                            phased[r, s] = True
+                            p += 1
+                        else:
+                            break
+                    if a == 1:  # haploid: one allele, counted as phased
+                        gt[r, s, 1] = -2
+                        phased[r, s] = True
+                elif code == 1 and has_ad:
+                    i = 0
+                    while True:
+                        v, p, ok = _read_int(buf, p)
+                        if not ok:
+                            return _BAD_INT, r, s, 1
+                        if i >= 2:
+                            return _MULTI, r, s, 1
+                        if v > limit[1]:
+                            return _OVERFLOW, r, s, 1
+                        ad[r, s, i] = v
+                        i += 1
+                        if buf[p] == _COMMA:
+                            p += 1
+                        else:
+                            break
+                elif code == 2 and has_dp:
+                    v, p, ok = _read_int(buf, p)
+                    if not ok:
+                        return _BAD_INT, r, s, 2
+                    if v > limit[2]:
+                        return _OVERFLOW, r, s, 2
+                    dp[r, s] = v
+                elif code == 3 and has_gq:
+                    v, p, ok = _read_int(buf, p)
+                    if not ok:
+                        return _BAD_INT, r, s, 3
+                    if v > limit[3]:
+                        return _OVERFLOW, r, s, 3
+                    gq[r, s] = v
+                else:
+                    while buf[p] != _COLON and buf[p] != _TAB and buf[p] != _NL:
+                        p += 1
+                if buf[p] == _COLON:
+                    p += 1
+                    k += 1
+                elif buf[p] != _TAB and buf[p] != _NL:
+                    return (_BAD_GT if code == 0 else _BAD_INT), r, s, code
+            if s < n_samples - 1:
+                if buf[p] != _TAB:
+                    return _TOO_FEW, r, s + 1, -1
+            elif buf[p] != _NL:
+                return _TOO_MANY, r, n_samples, -1
+            p += 1
+    starts[n] = p
+    return _OK, 0, 0, -1
+
+
+# --------------------------------------------------------------------------
+# Conversion
+
+
+@dataclass(slots=True)
+class ConversionResult:
+    n_samples: int
+    n_variants: int
+    fields: list[str]
+    skipped_fields: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _InfoSpec:
+    name: str
+    kind: str  # "int" | "float" | "str" | "flag"
+    per_alt: bool = False  # Number=A: one value per ALT allele, stored (variants, alt_alleles)
+
+
+_INT_LIMITS = {np.dtype(np.int8): 127, np.dtype(np.int16): 32767, np.dtype(np.int32): 2_000_000_000}
+
+
+class _Converter:
+    def __init__(
+        self,
+        path: Path,
+        header: VcfHeader,
+        root: zarr.Group,
+        variants_chunk_size: int,
+        samples_chunk_size: int,
+        level: int,
+        dtypes: dict[str, np.dtype],
+    ):
+        self.path = path
+        self.header = header
+        self.root = root
+        self.vc = variants_chunk_size
+        self.sc = samples_chunk_size
+        self.level = level
+        self.dtypes = dtypes
+        self.contig_index = {name: i for i, (name, _) in enumerate(header.contigs)}
+        self.filter_index = {name: i for i, (name, _) in enumerate(header.filters)}
+        self.format_fields = [f for f in _SUPPORTED_FORMAT if f in header.format]
+        self.info: list[_InfoSpec] = []
+        self.skipped: list[str] = [f"FORMAT/{f}" for f in header.format if f not in _SUPPORTED_FORMAT]
+        for name, spec in header.info.items():
+            number, typ = spec.get("Number"), spec.get("Type")
+            kind = {"Integer": "int", "Float": "float", "String": "str", "Character": "str", "Flag": "flag"}.get(
+                typ or ""
+            )
+            if kind is None or (kind == "flag") != (number == "0") or (kind != "flag" and number not in ("1", "A")):
+                self.skipped.append(f"INFO/{name}")
+            else:
+                self.info.append(_InfoSpec(name, kind, number == "A"))
+        self.local = threading.local()
+        self.n_samples = len(header.samples)
+        self.limit = np.array(
+            [127] + [_INT_LIMITS[dtypes.get(f, np.dtype(np.int16))] for f in ("AD", "DP", "GQ")], dtype=np.int64
+        )
+
+    # Arrays -----------------------------------------------------------------
+
+    def create_arrays(self, n_variants: int) -> None:
+        root, vc, sc, n = self.root, self.vc, self.sc, self.n_samples
+        root.attrs.update(
+            {
+                "vcf_zarr_version": "0.5",
+                "source": "genomics.vcfzarr",
+                "vcf_meta_information": [list(m) for m in self.header.meta],
+            }
+        )
+        default = dict(zarr_utils.DEFAULT_COMPRESSOR_CONFIG, clevel=self.level)
+        boolean = dict(zarr_utils.DEFAULT_COMPRESSOR_BOOL_CONFIG, clevel=self.level)
+        genotypes = dict(zarr_utils.DEFAULT_COMPRESSOR_GENOTYPES_CONFIG, clevel=self.level)
+        string = zarr_utils.STRING_DTYPE_NAME
+
+        def fixed(name, data, dtype, dims, compressor=zarr_utils.DEFAULT_COMPRESSOR_CONFIG, chunks=None):
+            kwargs = {"chunks": chunks} if chunks else {}
+            zarr_utils.create_group_array(
+                root,
+                name,
+                data=data,
+                shape=len(data),
+                dtype=dtype,
+                compressor=compressor,
+                dimension_names=dims,
+                **kwargs,
+            )
+
+        fixed("sample_id", self.header.samples, string, ["samples"], chunks=(sc,))
+        fixed("contig_id", [c for c, _ in self.header.contigs], string, ["contigs"])
+        if self.header.contigs and all(length is not None for _, length in self.header.contigs):
+            fixed("contig_length", [length for _, length in self.header.contigs], np.int64, ["contigs"])
+        fixed("filter_id", [f for f, _ in self.header.filters], string, ["filters"])
+        fixed("filter_description", [d for _, d in self.header.filters], string, ["filters"])
+
+        def empty(name, dtype, dims, compressor, description=""):
+            sizes = {"variants": n_variants, "samples": n, "ploidy": 2, "alleles": 2, "alt_alleles": 1}
+            shape = [sizes.get(d, 0) for d in dims]
+            if "filters" in dims:
+                shape[dims.index("filters")] = len(self.header.filters)
+            chunks = [{"variants": vc, "samples": sc}.get(d, s) for d, s in zip(dims, shape, strict=True)]
+            a = zarr_utils.create_empty_group_array(
+                root,
+                name,
+                shape=shape,
+                dtype=dtype,
+                chunks=chunks,
+                compressor=compressor,
+                dimension_names=dims,
+                fill_value=None,
+            )
+            a.attrs.update({"description": description})
+
+        n_contigs = len(self.header.contigs)
+        contig_dtype = np.int8 if n_contigs < 127 else np.int16 if n_contigs < 32767 else np.int32
+        self.contig_dtype = np.dtype(contig_dtype)
+        empty("variant_contig", contig_dtype, ["variants"], default, _DESCRIPTIONS["variant_contig"])
+        empty("variant_position", np.int32, ["variants"], default, "The reference position")
+        empty("variant_length", np.int32, ["variants"], default, "The length of the variant measured in bases")
+        empty("variant_id", string, ["variants"], default, "List of unique identifiers where applicable")
+        empty("variant_id_mask", bool, ["variants"], boolean)
+        empty("variant_allele", string, ["variants", "alleles"], default, "List of the reference and alternate alleles")
+        empty("variant_quality", np.float32, ["variants"], default, "Phred-scaled quality score")
+        empty("variant_filter", bool, ["variants", "filters"], boolean, "Filter status of the variant")
+        for spec in self.info:
+            dtype = {"int": np.int32, "float": np.float32, "str": string, "flag": bool}[spec.kind]
+            description = self.header.info[spec.name].get("Description", "")
+            dims = ["variants", "alt_alleles"] if spec.per_alt else ["variants"]
+            empty(f"variant_{spec.name}", dtype, dims, boolean if spec.kind == "flag" else default, description)
+        empty("call_genotype", np.int8, ["variants", "samples", "ploidy"], genotypes)
+        empty("call_genotype_mask", bool, ["variants", "samples", "ploidy"], boolean)
+        empty("call_genotype_phased", bool, ["variants", "samples"], boolean)
+        for name in self.format_fields[1:]:
+            dims = ["variants", "samples", "alleles"] if name == "AD" else ["variants", "samples"]
+            description = self.header.format[name].get("Description", "")
+            empty(f"call_{name}", self.dtypes.get(name, np.int16), dims, default, description)
+
+    # One variant chunk --------------------------------------------------------
+
+    def _scratch(self) -> dict[str, np.ndarray]:
+        """This thread's call arrays for one variant chunk, allocated once and reused."""
+        scratch = getattr(self.local, "arrays", None)
+        if scratch is None:
+            vc, ns = self.vc, self.n_samples
+
+            def call(name: str, shape: tuple[int, ...]) -> np.ndarray:
+                if name in self.format_fields:
+                    return np.empty(shape, dtype=self.dtypes.get(name, np.int16))
+                return np.empty((0,) * len(shape), dtype=np.int16)
+
+            scratch = {
+                "gt": np.empty((vc, ns, 2), dtype=np.int8),
+                "mask": np.empty((vc, ns, 2), dtype=bool),
+                "phased": np.empty((vc, ns), dtype=bool),
+                "AD": call("AD", (vc, ns, 2)),
+                "DP": call("DP", (vc, ns)),
+                "GQ": call("GQ", (vc, ns)),
+            }
+            self.local.arrays = scratch
+        return scratch
+
+    def encode_chunk(
+        self, v0: int, piece: _Piece, release: Callable[[np.ndarray], None]
+    ) -> tuple[dict[str, np.ndarray], AlleleCounts, tuple]:
+        """Parse one variant chunk, write its Zarr chunks; return its fixed columns, counts and carriers."""
+        n, ns = piece.n_lines, self.n_samples
+        arrays = self._scratch()
+        gt, mask, phased = arrays["gt"][:n], arrays["mask"][:n], arrays["phased"][:n]
+        calls = {name: arrays[name][:n] if name in self.format_fields else arrays[name] for name in ("AD", "DP", "GQ")}
+        starts = np.empty(n + 1, dtype=np.int64)
+        tabs = np.full((n, 9), -1, dtype=np.int64)
+        line0 = self.header.n_lines + piece.first_line
+        try:
+            status, r, s, code = _parse_records(
+                piece.buf[: piece.size],
+                n,
+                ns,
+                starts,
+                tabs,
+                gt,
+                phased,
+                calls["AD"],
+                calls["DP"],
+                calls["GQ"],
+                self.limit,
+            )
+            if status == _OVERFLOW:
+                raise _Widen(("GT", "AD", "DP", "GQ")[code])
+            if status != _OK:
+                # a broken fixed column (a multi-allelic ALT, say) explains a record better than its calls
+                self._fixed_columns(piece.buf, starts, tabs, line0, r if status == _COLUMNS else r + 1)
+                raise VcfConversionError(self._message(line0 + r, status, s, code))
+            fixed = self._fixed_columns(piece.buf, starts, tabs, line0, n)
+        finally:
+            release(piece.buf)
+        sl = slice(v0, v0 + n)
+        root = self.root
+        for name, values in fixed.items():
+            root[name][sl] = values
+        root["call_genotype"][sl] = gt
+        root["call_genotype_mask"][sl] = np.less(gt, 0, out=mask)
+        root["call_genotype_phased"][sl] = phased
+        for name in self.format_fields[1:]:
+            root[f"call_{name}"][sl] = calls[name]
+        return fixed, allele_counts_by_group(gt), nonref_calls(gt)
+
+    def _message(self, line: int, status: int, sample: int, code: int) -> str:
+        if status == _COLUMNS:
+            return f"{self.path}: line {line}: {_MESSAGES[status]}"
+        if status == _GT_FIRST:
+            return f"{self.path}: line {line}, column FORMAT: {_MESSAGES[status]}"
+        where = f"sample {self.header.samples[sample]}" if sample < self.n_samples else "after the last sample"
+        what = f" in FORMAT/{('GT', 'AD', 'DP', 'GQ')[code]}" if code >= 0 else ""
+        return f"{self.path}: line {line}, {where}: {_MESSAGES[status]}{what}"
+
+    def _fixed_columns(
+        self, buf: np.ndarray, starts: np.ndarray, tabs: np.ndarray, line0: int, n: int
+    ) -> dict[str, np.ndarray]:
+        """Columns CHROM to INFO of the first ``n`` records, as arrays; raises on a bad value."""
+        text = memoryview(buf)
+        contig = np.empty(n, dtype=self.contig_dtype)
+        position = np.empty(n, dtype=np.int32)
+        length = np.empty(n, dtype=np.int32)
+        ids = np.empty(n, dtype=object)
+        id_mask = np.zeros(n, dtype=bool)
+        alleles = np.empty((n, 2), dtype=object)
+        quality = np.empty(n, dtype=np.float32)
+        filters = np.zeros((n, len(self.header.filters)), dtype=bool)
+        info: dict[str, np.ndarray] = {}
+        for spec in self.info:
+            if spec.kind == "int":
+                info[spec.name] = np.full(n, constants.INT_MISSING, dtype=np.int32)
+            elif spec.kind == "float":
+                info[spec.name] = np.full(n, FLOAT32_MISSING, dtype=np.float32)
+            elif spec.kind == "str":
+                info[spec.name] = np.full(n, constants.STR_MISSING, dtype=object)
+            else:
+                info[spec.name] = np.zeros(n, dtype=bool)
+        kinds = {spec.name: spec.kind for spec in self.info}
+        for r in range(n):
+            line = line0 + r
+            chrom, pos, vid, ref, alt, qual, filt, inf = (
+                bytes(text[starts[r] : tabs[r, 7]]).decode("utf-8", "replace").split("\t")
+            )
+            try:
+                contig[r] = self.contig_index[chrom]
+            except KeyError:
+                raise VcfConversionError(f"{self.path}: line {line}: contig {chrom!r} is not in the header") from None
+            if not pos.isdigit():
+                raise VcfConversionError(f"{self.path}: line {line}, column POS: {pos!r} is not a position")
+            position[r] = int(pos)
+            length[r] = len(ref)
+            if vid == ".":
+                ids[r], id_mask[r] = constants.STR_MISSING, True
+            else:
+                ids[r] = vid
+            if "," in alt:
+                raise VcfConversionError(f"{self.path}: line {line}, column ALT: multi-allelic record {alt!r}")
+            alleles[r, 0], alleles[r, 1] = ref, ("" if alt == "." else alt)
+            if qual == ".":
+                quality[r] = FLOAT32_MISSING
+            else:
+                try:
+                    quality[r] = float(qual)
+                except ValueError:
+                    raise VcfConversionError(f"{self.path}: line {line}, column QUAL: {qual!r}") from None
+            if filt != ".":
+                for f in filt.split(";"):
+                    try:
+                        filters[r, self.filter_index[f]] = True
+                    except KeyError:
+                        raise VcfConversionError(
+                            f"{self.path}: line {line}, column FILTER: {f!r} is not declared in the header"
+                        ) from None
+            if inf != ".":
+                for item in inf.split(";"):
+                    key, eq, value = item.partition("=")
+                    kind = kinds.get(key)
+                    if kind is None:
+                        continue
+                    try:
+                        if kind == "flag":
+                            info[key][r] = True
+                        elif value != ".":
+                            info[key][r] = int(value) if kind == "int" else float(value) if kind == "float" else value
+                    except ValueError:
+                        raise VcfConversionError(
+                            f"{self.path}: line {line}, INFO/{key}: cannot read {value!r} as {kind}"
+                        ) from None
+        out = {
+            "variant_contig": contig,
+            "variant_position": position,
+            "variant_length": length,
+            "variant_id": ids,
+            "variant_id_mask": id_mask,
+            "variant_allele": alleles,
+            "variant_quality": quality,
+            "variant_filter": filters,
+        }
+        for spec in self.info:
+            values = info[spec.name]
+            out[f"variant_{spec.name}"] = values[:, None] if spec.per_alt else values
+        return out
+
+
+_DESCRIPTIONS = {
+    "variant_contig": (
+        "An identifier from the reference genome or an angle-bracketed ID string pointing to a contig "
+        "in the assembly file"
+    ),
+}
+
+
+ChunkConsumer = Callable[[int, dict[str, np.ndarray], AlleleCounts, tuple], None]
+
+
+def count_records(path: Path) -> int | None:
+    """Records in a tabix-indexed VCF, from the index (None if it has no counts)."""
+    import cyvcf2
+
+    vcf = cyvcf2.VCF(str(path), lazy=True)
+    try:
+        n = vcf.num_records
+    except (ValueError, AttributeError):
+        return None
+    finally:
+        vcf.close()
+    return int(n) if n is not None and n >= 0 else None
+
+
+def convert(
+    vcf_path: str | Path,
+    out: str | Path,
+    *,
+    variants_chunk_size: int = 1_000,
+    samples_chunk_size: int = 10_000,
+    compression_level: int = 1,
+    threads: int = 2,
+    on_chunk: ChunkConsumer | None = None,
+) -> ConversionResult:
+    """Write VCF Zarr for ``vcf_path`` at ``out`` (which must not exist).
+
+    ``on_chunk(v0, fixed_columns, allele_counts, carriers)`` is called in
+    variant order, in the calling thread, once per variant chunk.
+    AD, DP and GQ are stored as int16; a value above that widens the field to
+    int32 and the conversion starts again.
+    """
+    vcf_path, out = Path(vcf_path), Path(out)
+    if out.exists():
+        raise FileExistsError(f"{out} exists")
+    dtypes: dict[str, np.dtype] = {}
+    while True:
+        try:
+            return _convert(
+                vcf_path,
+                out,
+                variants_chunk_size,
+                samples_chunk_size,
+                compression_level,
+                threads,
+                on_chunk,
+                dtypes,
+            )
+        except _Widen as widen:
+            shutil.rmtree(out, ignore_errors=True)
+            if dtypes.get(widen.name) == np.dtype(np.int32):
+                raise VcfConversionError(f"{vcf_path}: FORMAT/{widen.name} holds a value above 2,000,000,000") from None
+            dtypes[widen.name] = np.dtype(np.int32)
+        except BaseException:
+            shutil.rmtree(out, ignore_errors=True)  # nothing half-written
+            raise
+
+
+def _convert(
+    path: Path,
+    out: Path,
+    vc: int,
+    sc: int,
+    level: int,
+    threads: int,
+    on_chunk: ChunkConsumer | None,
+    dtypes: dict[str, np.dtype],
+) -> ConversionResult:
+    blocks = iter_bgzf_blocks(path)
+    header, rest = _read_header(path, blocks)
+    n_records = count_records(path)
+    if n_records is None:
+        raise VcfConversionError(f"{path}: no tabix index with record counts (tabix -p vcf {path.name})")
+    root = zarr.open_group(str(out), mode="w-", zarr_format=2)
+    conv = _Converter(path, header, root, vc, sc, level, {k: np.dtype(v) for k, v in dtypes.items()})
+    conv.create_arrays(n_records)
+
+    def text_blocks() -> Iterator[bytes]:
+        if rest:
+            yield rest
+        yield from blocks
+
+    pieces = _Pieces(text_blocks(), vc, n_buffers=threads + 2)
+    v0 = 0
+    pending: deque[tuple[int, Future]] = deque()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        try:
+            for piece in pieces:
+                if v0 + piece.n_lines > n_records:
+                    raise VcfConversionError(f"{path}: more records than its index counts ({n_records}); re-index it")
+                pending.append((v0, pool.submit(conv.encode_chunk, v0, piece, pieces.release)))
+                v0 += piece.n_lines
+                while len(pending) > threads:
+                    _finish(pending.popleft(), on_chunk)
+            while pending:
+                _finish(pending.popleft(), on_chunk)
+        except BaseException:
+            for _, fut in pending:
+                fut.cancel()
+            raise
+    if v0 != n_records:
+        raise VcfConversionError(f"{path}: {v0} records read but its index counts {n_records}; re-index it")
+    VcfZarrIndexer(out).create_index()
+    return ConversionResult(len(header.samples), v0, conv.format_fields, conv.skipped)
+
+
+def _finish(item: tuple[int, Future], on_chunk: ChunkConsumer | None) -> None:
+    v0, fut = item
+    fixed, counts, carriers = fut.result()
+    if on_chunk is not None:
+        on_chunk(v0, fixed, counts, carriers)
