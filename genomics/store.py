@@ -155,26 +155,42 @@ def import_vcf(
     return ImportSummary(target, manifest["n_samples"], manifest["n_variants"], n_carriers, seconds)
 
 
+class _IndexWriter:
+    """Appends variant-table and carrier rows, chunk by chunk in variant order, to the two Parquet files."""
+
+    def __init__(self, work: Path, contig_ids: np.ndarray):
+        self.work = work
+        self.contig_ids = contig_ids
+        self._open()
+
+    def _open(self) -> None:
+        self.variants = pq.ParquetWriter(str(self.work / VARIANTS), _VARIANT_SCHEMA, compression="zstd")
+        self.carriers = pq.ParquetWriter(str(self.work / CARRIERS), _CARRIER_SCHEMA, compression="zstd")
+        self.n_carrier_rows = 0
+
+    def add(self, v0: int, fixed: dict[str, np.ndarray], counts: AlleleCounts, carriers: tuple) -> None:
+        self.variants.write_table(_variant_table(_annotation_from_columns(v0, fixed, self.contig_ids), counts))
+        vi, si, g = carriers
+        self.carriers.write_table(_carrier_table(vi + v0, si, g))
+        self.n_carrier_rows += len(vi)
+
+    def restart(self) -> None:
+        """The converter starts again from the first record: drop the rows written so far."""
+        self.close()
+        self._open()
+
+    def close(self) -> None:
+        self.variants.close()
+        self.carriers.close()
+
+
 def _import_native(
     vcf_path: Path, work: Path, workers: int, variants_chunk_size: int, samples_chunk_size: int, level: int
 ) -> tuple[dict[str, float], int]:
     """One pass: VCF Zarr chunks, variant rows and carrier rows from the same parsed chunk."""
     clock = time.perf_counter()
-    with (
-        pq.ParquetWriter(str(work / VARIANTS), _VARIANT_SCHEMA, compression="zstd") as vw,
-        pq.ParquetWriter(str(work / CARRIERS), _CARRIER_SCHEMA, compression="zstd") as cw,
-    ):
-        n_rows = 0
-
-        def on_chunk(v0: int, fixed: dict[str, np.ndarray], counts: AlleleCounts, carriers: tuple) -> None:
-            nonlocal n_rows
-            annotation = _annotation_from_columns(v0, fixed, contig_ids)
-            vw.write_table(_variant_table(annotation, counts))
-            vi, si, g = carriers
-            cw.write_table(_carrier_table(vi + v0, si, g))
-            n_rows += len(vi)
-
-        contig_ids = np.array([c for c, _ in read_header(vcf_path).contigs], dtype=object)
+    index = _IndexWriter(work, np.array([c for c, _ in read_header(vcf_path).contigs], dtype=object))
+    try:
         convert(
             vcf_path,
             work / GENOTYPES,
@@ -182,9 +198,12 @@ def _import_native(
             samples_chunk_size=samples_chunk_size,
             compression_level=level,
             threads=max(1, workers),
-            on_chunk=on_chunk,
+            on_chunk=index.add,
+            on_restart=index.restart,
         )
-    return {"convert": time.perf_counter() - clock}, n_rows
+    finally:
+        index.close()
+    return {"convert": time.perf_counter() - clock}, index.n_carrier_rows
 
 
 def _import_bio2zarr(

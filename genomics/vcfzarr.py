@@ -811,13 +811,15 @@ def convert(
     compression_level: int = 1,
     threads: int = 2,
     on_chunk: ChunkConsumer | None = None,
+    on_restart: Callable[[], None] | None = None,
 ) -> ConversionResult:
     """Write VCF Zarr for ``vcf_path`` at ``out`` (which must not exist).
 
     ``on_chunk(v0, fixed_columns, allele_counts, carriers)`` is called in
     variant order, in the calling thread, once per variant chunk.
     AD, DP and GQ are stored as int16; a value above that widens the field to
-    int32 and the conversion starts again.
+    int32 and the conversion starts again from the first record, after
+    calling ``on_restart()`` so that a consumer can drop what it was given.
     """
     vcf_path, out = Path(vcf_path), Path(out)
     if out.exists():
@@ -840,6 +842,8 @@ def convert(
             if dtypes.get(widen.name) == np.dtype(np.int32):
                 raise VcfConversionError(f"{vcf_path}: FORMAT/{widen.name} holds a value above 2,000,000,000") from None
             dtypes[widen.name] = np.dtype(np.int32)
+            if on_restart is not None:
+                on_restart()
         except BaseException:
             shutil.rmtree(out, ignore_errors=True)  # nothing half-written
             raise
@@ -869,7 +873,7 @@ def _convert(
             yield rest
         yield from blocks
 
-    pieces = _Pieces(text_blocks(), vc, n_buffers=threads + 2)
+    pieces = _Pieces(text_blocks(), vc, n_buffers=threads + 1)
     v0 = 0
     pending: deque[tuple[int, Future]] = deque()
     with ThreadPoolExecutor(max_workers=threads) as pool:

@@ -132,6 +132,19 @@ def test_a_value_too_large_for_int16_widens_the_field(tmp_path):
     assert result.skipped_fields == ["FORMAT/PL"]
 
 
+def test_widening_during_import_restarts_the_variant_table_and_carrier_index(tmp_path, edge_vcf):
+    # the deep value is in the last record: two chunks were already handed to the index
+    deep = write_vcf(tmp_path / "deep.vcf.gz", EDGE_RECORDS.replace("0/1:10,0,20:3,4", "0/1:10,0,20:3,40000"))
+    normal, widened = tmp_path / "normal.store", tmp_path / "widened.store"
+    import_vcf(edge_vcf, normal, variants_chunk_size=2, samples_chunk_size=3)
+
+    import_vcf(deep, widened, variants_chunk_size=2, samples_chunk_size=3)
+
+    assert zarr.open_group(str(widened / "genotypes.vcz"), mode="r")["call_AD"][4, 0].tolist() == [3, 40000]
+    for table in ("variants.parquet", "carriers.parquet"):
+        assert pq.read_table(widened / table).equals(pq.read_table(normal / table)), table
+
+
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
