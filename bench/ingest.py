@@ -85,23 +85,25 @@ def main(argv: list[str] | None = None) -> None:
     vcf = work / "cohort.vcf.gz"
     fields = "('GT',)" if args.fields == "gt" else "('GT', 'AD', 'DP', 'GQ')"
 
+    gen = None
     if args.vcf:
         vcf.symlink_to(args.vcf.resolve())
         Path(f"{vcf}.tbi").symlink_to(Path(f"{args.vcf.resolve()}.tbi"))
-    gen = None if args.vcf else run_measured(
-        "generate VCF (simulator)",
-        _python(
-            "from genomics.simulate import simulate_genotypes, trio_cohort\n"
-            "from genomics.vcf import write_germline_vcf\n"
-            f"n_trios = {args.samples} // 10\n"
-            f"specs = trio_cohort({args.samples} - 3 * n_trios, n_trios, seed={args.seed})\n"
-            f"sim = simulate_genotypes(specs, {args.variants}, seed={args.seed}, "
-            f"format_fields={args.fields == 'full'}, chunk_size=500)\n"
-            f"write_germline_vcf({str(vcf)!r}, sim.sample_ids, sim.contigs, sim.chunks(), "
-            f"format_fields={fields}, compress_level={args.vcf_level})\n"
-        ),
-        log=log,
-    )
+    else:
+        gen = run_measured(
+            "generate VCF (simulator)",
+            _python(
+                "from genomics.simulate import simulate_genotypes, trio_cohort\n"
+                "from genomics.vcf import write_germline_vcf\n"
+                f"n_trios = {args.samples} // 10\n"
+                f"specs = trio_cohort({args.samples} - 3 * n_trios, n_trios, seed={args.seed})\n"
+                f"sim = simulate_genotypes(specs, {args.variants}, seed={args.seed}, "
+                f"format_fields={args.fields == 'full'}, chunk_size=500)\n"
+                f"write_germline_vcf({str(vcf)!r}, sim.sample_ids, sim.contigs, sim.chunks(), "
+                f"format_fields={fields}, compress_level={args.vcf_level})\n"
+            ),
+            log=log,
+        )
     vcf_mb = vcf.stat().st_size / 2**20
 
     store = run_measured(
@@ -143,7 +145,12 @@ def main(argv: list[str] | None = None) -> None:
     bed_mb = sum((work / f"plink.{ext}").stat().st_size for ext in ("bed", "bim", "fam")) / 2**20
 
     print(
-        f"\n{args.samples:,} samples x {args.variants:,} variants, FORMAT {args.fields}; "
+        (
+            f"\n{args.vcf}; "
+            if args.vcf
+            else f"\n{args.samples:,} samples x {args.variants:,} variants, FORMAT {args.fields}; "
+        )
+        + f"engine {args.engine}; "
         f"{os.cpu_count()} cores; {platform.platform()}; {time.strftime('%Y-%m-%d')}"
     )
     print(f"VCF {vcf_mb:,.0f} MB; store {store_mb:,.0f} MB; PLINK bed/bim/fam {bed_mb:,.0f} MB\n")
