@@ -53,6 +53,9 @@ _GENIC_WEIGHTS = np.array([0.78, 0.08, 0.11, 0.012, 0.008, 0.004, 0.004, 0.002])
 _SNV_ONLY = {"synonymous_variant", "missense_variant", "stop_gained", "start_lost"}
 
 # Site kinds carried with each chunk.
+# Pseudo-autosomal regions of GRCh38 chrX (1-based, inclusive): diploid in everyone.
+X_PAR = ((10_001, 2_781_479), (155_701_383, 156_030_895))
+
 KIND_SIMULATED = 0
 KIND_SPIKE = 1
 KIND_SIGNAL = 2
@@ -71,6 +74,10 @@ class SampleSpec:
     ``mother_id``/``father_id`` name other samples; a parent that is named but
     not among the samples is simulated as a hidden founder of the same ancestry.
     ``de_novo`` asks for de novo variants in this child (needs both parents).
+    ``sex``: a male carries one X outside the pseudo-autosomal regions, so his
+    chrX calls there are homozygous (written diploid, 0/0 or 1/1, as callers
+    run with ploidy 2 write them), inherited from his mother; a father passes
+    his X to daughters only. ``female`` and ``unknown`` are diploid.
     """
 
     sample_id: str
@@ -78,6 +85,7 @@ class SampleSpec:
     mother_id: str | None = None
     father_id: str | None = None
     de_novo: bool = False
+    sex: str = "unknown"
 
     @property
     def is_child(self) -> bool:
@@ -206,6 +214,15 @@ def out_of_africa_demography() -> msprime.Demography:
 # Pedigree
 
 
+def _haploid_in_males(chrom: np.ndarray | str, pos: np.ndarray | int) -> np.ndarray:
+    """True where a male has one copy: chrX outside the pseudo-autosomal regions."""
+    chrom, pos = np.asarray(chrom), np.asarray(pos)
+    in_par = np.zeros(pos.shape, dtype=bool)
+    for lo, hi in X_PAR:
+        in_par |= (pos >= lo) & (pos <= hi)
+    return (chrom == "chrX") & ~in_par
+
+
 @dataclass(slots=True)
 class _Pedigree:
     """Individuals = output samples followed by hidden founders."""
@@ -216,6 +233,7 @@ class _Pedigree:
     father: np.ndarray
     generations: list[np.ndarray]  # children grouped so parents come first
     founders: np.ndarray  # indices of founders (output and hidden)
+    male: np.ndarray  # bool per individual: one X outside the PARs
 
     @property
     def n_total(self) -> int:
@@ -228,6 +246,10 @@ def _build_pedigree(samples: Sequence[SampleSpec]) -> _Pedigree:
         raise ValueError("sample ids must be unique")
     index = {sid: i for i, sid in enumerate(ids)}
     ancestry = [s.ancestry for s in samples]
+    male = [s.sex == "male" for s in samples]
+    for s in samples:
+        if s.sex not in ("female", "male", "unknown"):
+            raise ValueError(f"sample {s.sample_id!r}: unknown sex {s.sex!r}; expected female, male or unknown")
     for a in ancestry:
         if a not in ANCESTRIES:
             raise ValueError(f"unknown ancestry {a!r}; expected one of {', '.join(ANCESTRIES)}")
@@ -235,7 +257,7 @@ def _build_pedigree(samples: Sequence[SampleSpec]) -> _Pedigree:
     father = np.full(len(samples), -1, dtype=np.int64)
     hidden: dict[str, int] = {}
 
-    def parent_index(pid: str | None, child: SampleSpec) -> int:
+    def parent_index(pid: str | None, child: SampleSpec, is_father: bool) -> int:
         if pid is None:
             # A single named parent: the other is a hidden founder.
             key = f"__hidden_parent_of_{child.sample_id}"
@@ -246,13 +268,14 @@ def _build_pedigree(samples: Sequence[SampleSpec]) -> _Pedigree:
         if key not in hidden:
             hidden[key] = len(ancestry)
             ancestry.append(child.ancestry)
+            male.append(is_father)
         return hidden[key]
 
     mothers, fathers = list(mother), list(father)
     for i, s in enumerate(samples):
         if s.is_child:
-            mothers[i] = parent_index(s.mother_id, s)
-            fathers[i] = parent_index(s.father_id, s)
+            mothers[i] = parent_index(s.mother_id, s, is_father=False)
+            fathers[i] = parent_index(s.father_id, s, is_father=True)
     n_total = len(ancestry)
     mother = np.array(mothers + [-1] * (n_total - len(samples)), dtype=np.int64)
     father = np.array(fathers + [-1] * (n_total - len(samples)), dtype=np.int64)
@@ -280,6 +303,7 @@ def _build_pedigree(samples: Sequence[SampleSpec]) -> _Pedigree:
         father=father,
         generations=generations,
         founders=np.flatnonzero(depth == 0),
+        male=np.array(male, dtype=bool),
     )
 
 
@@ -648,6 +672,10 @@ class Simulation:
             # Crossover probability between consecutive sites.
             chrom = layout.chrom[sl]
             pos = layout.pos[sl]
+            x_rows = np.flatnonzero(_haploid_in_males(chrom, pos))
+            hemizygous = x_rows[:, None], np.flatnonzero(ped.male)[None, :]
+            if len(x_rows):  # a male founder has one X: his first haplotype
+                full[hemizygous[0], hemizygous[1], 1] = full[hemizygous[0], hemizygous[1], 0]
             prev_c = np.concatenate([[prev_chrom], chrom[:-1]])
             prev_p = np.concatenate([[prev_pos], pos[:-1]])
             p_switch = np.where(prev_c == chrom, np.minimum(0.5, RECOMBINATION_RATE * (pos - prev_p)), 0.5)
@@ -662,6 +690,9 @@ class Simulation:
                     k = np.array([child_pos[int(c)] for c in gen])
                     full[:, gen, 0] = full[rows, ped.mother[gen][None, :], hap[:, k, 0]]
                     full[:, gen, 1] = full[rows, ped.father[gen][None, :], hap[:, k, 1]]
+                    sons = gen[ped.male[gen]]
+                    if len(x_rows) and len(sons):  # a son's only X is his mother's
+                        full[x_rows[:, None], sons[None, :], 1] = full[x_rows[:, None], sons[None, :], 0]
                     gen_set = {int(c) for c in gen}
                     for row, c in dn_here:
                         if c in gen_set:
@@ -755,6 +786,8 @@ class Simulation:
             trio = full[r, [child, ped.mother[child], ped.father[child]]]
             if res[r] < 0 and not trio.any():
                 full[r, child, 1] = 1
+                if ped.male[child] and _haploid_in_males(layout.chrom[start + r], layout.pos[start + r]):
+                    full[r, child, 0] = 1
                 self._dn_rows.append((start + r, child))
                 return
             r += 1
@@ -845,25 +878,33 @@ def trio_cohort(
     """Sample specs for ``n_founders`` unrelated people plus ``n_trios`` trios.
 
     Trio parents share an ancestry; ids are ``{prefix}000001`` and so on.
-    Default ancestry mix is roughly that of a UK cohort.
+    Default ancestry mix is roughly that of a UK cohort. Mothers are female,
+    fathers male; everyone else's sex is drawn half and half (from a stream of
+    its own, so the other draws do not depend on it).
     """
     weights = dict(ancestry_weights or {"EUR": 0.80, "SAS": 0.07, "AFR": 0.05, "EAS": 0.03, "AMR": 0.02, "OTH": 0.03})
     names = list(weights)
     p = np.array([weights[a] for a in names], dtype=float)
     rng = np.random.default_rng(seed)
+    sex_rng = np.random.default_rng([seed, 1])
+
+    def sex() -> str:
+        return "male" if sex_rng.random() < 0.5 else "female"
+
     counter = iter(range(1, 10**9))
     specs: list[SampleSpec] = []
     for a in rng.choice(names, size=n_founders, p=p / p.sum()):
-        specs.append(SampleSpec(f"{prefix}{next(counter):06d}", str(a)))
+        specs.append(SampleSpec(f"{prefix}{next(counter):06d}", str(a), sex=sex()))
     for a in rng.choice(names, size=n_trios, p=p / p.sum()):
-        mother = SampleSpec(f"{prefix}{next(counter):06d}", str(a))
-        father = SampleSpec(f"{prefix}{next(counter):06d}", str(a))
+        mother = SampleSpec(f"{prefix}{next(counter):06d}", str(a), sex="female")
+        father = SampleSpec(f"{prefix}{next(counter):06d}", str(a), sex="male")
         child = SampleSpec(
             f"{prefix}{next(counter):06d}",
             str(a),
             mother_id=mother.sample_id,
             father_id=father.sample_id,
             de_novo=bool(rng.random() < de_novo_fraction),
+            sex=sex(),
         )
         specs.extend([mother, father, child])
     return specs

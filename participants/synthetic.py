@@ -298,11 +298,12 @@ def _generate(
             mother_id=p.mother if p.mother in by_id and by_id[p.mother].consent == "consenting" else None,
             father_id=p.father if p.father in by_id and by_id[p.father].consent == "consenting" else None,
             de_novo=p.de_novo,
+            sex=p.sex,
         )
         for p in genomes
     ]
     # A parent who withdrew drops out of the pedigree: keep trios complete or drop both.
-    samples = [s if (s.mother_id and s.father_id) else SampleSpec(s.sample_id, s.ancestry) for s in samples]
+    samples = [s if (s.mother_id and s.father_id) else SampleSpec(s.sample_id, s.ancestry, sex=s.sex) for s in samples]
     signals = []
     if SIGNAL_GENE in genes and len(signal_cases) >= 2:
         signals.append(

@@ -17,6 +17,7 @@ from genomics.simulate import (
     SampleSpec,
     SpikedVariant,
     _draw_consequences,
+    _haploid_in_males,
     out_of_africa_demography,
     simulate_genotypes,
     trio_cohort,
@@ -261,3 +262,45 @@ def test_large_mixed_ancestry_cohort_simulates_without_demography_errors():
 
     assert sum(len(c) for c in chunks) == 200
     assert chunks[0].gt.shape[1] == 3000
+
+
+def test_males_carry_one_x_outside_the_pseudoautosomal_regions():
+    specs = trio_cohort(20, 15, seed=2)
+    sim = simulate_genotypes(specs, 900, genes=default_gene_table().subset(contigs=["chrX"]), seed=4, missing_rate=0.0)
+    data = _collect(sim)
+    gt = data["gt"]
+    one_x = _haploid_in_males(data["chrom"], data["pos"])
+    male = np.array([s.sex == "male" for s in specs])
+    het = gt[..., 0] != gt[..., 1]
+    de_novo = {(t.pos, t.sample_ids[0]) for t in sim.injected if t.kind == "de_novo"}
+
+    assert one_x.sum() > 800 and male.sum() > 20 and (~male).sum() > 20
+    assert not het[np.ix_(one_x, male)].any()
+    assert het[np.ix_(one_x, ~male)].sum() > 100  # women keep two X
+    index = {s.sample_id: i for i, s in enumerate(specs)}
+    checked = 0
+    for s in (s for s in specs if s.is_child):
+        c, m, f = index[s.sample_id], index[s.mother_id], index[s.father_id]
+        for v in np.flatnonzero(one_x):
+            if (int(data["pos"][v]), s.sample_id) in de_novo:
+                continue
+            child, mother, father = gt[v, c], gt[v, m], gt[v, f]
+            if s.sex == "male":  # a son's X is his mother's
+                assert child[0] in mother, (s.sample_id, int(data["pos"][v]))
+            else:  # a daughter has her father's only X and one of her mother's
+                assert (child[0] == father[0] and child[1] in mother) or (
+                    child[1] == father[0] and child[0] in mother
+                ), (s.sample_id, int(data["pos"][v]))
+            checked += 1
+    assert checked > 10_000
+
+
+def test_pseudoautosomal_regions_are_diploid_in_males():
+    assert _haploid_in_males(
+        np.array(["chrX", "chrX", "chrX", "chr1"]), np.array([60_000, 3_000_000, 155_800_000, 10])
+    ).tolist() == [False, True, False, False]
+
+
+def test_an_unknown_sex_is_refused():
+    with pytest.raises(ValueError, match="unknown sex 'M'"):
+        simulate_genotypes([SampleSpec("A", sex="M")], 10, genes=GENES).chunks().__next__()
