@@ -439,20 +439,16 @@ def _parse_records(buf, n, n_samples, starts, tabs, gt, phased, ad, dp, gq, limi
                             p += 1
                         else:
                             break
-                elif code == 2 and has_dp:
+                elif (code == 2 and has_dp) or (code == 3 and has_gq):
                     v, p, ok = _read_int(buf, p)
                     if not ok:
-                        return _BAD_INT, r, s, 2
-                    if v > limit[2]:
-                        return _OVERFLOW, r, s, 2
-                    dp[r, s] = v
-                elif code == 3 and has_gq:
-                    v, p, ok = _read_int(buf, p)
-                    if not ok:
-                        return _BAD_INT, r, s, 3
-                    if v > limit[3]:
-                        return _OVERFLOW, r, s, 3
-                    gq[r, s] = v
+                        return _BAD_INT, r, s, code
+                    if v > limit[code]:
+                        return _OVERFLOW, r, s, code
+                    if code == 2:
+                        dp[r, s] = v
+                    else:
+                        gq[r, s] = v
                 else:
                     while buf[p] != _COLON and buf[p] != _TAB and buf[p] != _NL:
                         p += 1
