@@ -70,8 +70,11 @@ def _refuse(problems: list[Problem], *, name: str, by: Any) -> ReleaseRefused:
     return ReleaseRefused(problems)
 
 
-def release_ingest(*, bundle_path: str | Path, name: str, by: Any = None, worker_processes: int = 0) -> IngestResult:
-    """Validate the bundle at ``bundle_path`` and load it as release ``name``."""
+def release_ingest(*, bundle_path: str | Path, name: str, by: Any = None, workers: int = 2) -> IngestResult:
+    """Validate the bundle at ``bundle_path`` and load it as release ``name``.
+
+    ``workers`` threads parse and write the genotype store.
+    """
     bundle_path = Path(bundle_path)
     problems: list[Problem] = []
     if not fmt.ID_PATTERN.match(name):
@@ -112,7 +115,7 @@ def release_ingest(*, bundle_path: str | Path, name: str, by: Any = None, worker
         for file in (fmt.GERMLINE, fmt.GERMLINE + ".tbi"):
             shutil.copy2(bundle_path / file, staging / file)
         shutil.copytree(bundle_path / fmt.SOMATIC_DIR, staging / fmt.SOMATIC_DIR, dirs_exist_ok=True)
-        import_vcf(staging / fmt.GERMLINE, staging / "store", workers=worker_processes)
+        import_vcf(staging / fmt.GERMLINE, staging / "store", workers=workers)
         sample_index = {sid: i for i, sid in enumerate(GenotypeStore(staging / "store").sample_ids)}
         with transaction.atomic():
             result = _load_rows(bundle, name=name, checksum=checksum, sample_index=sample_index, by=by)

@@ -1,3 +1,4 @@
+import os
 import time
 from pathlib import Path
 
@@ -20,7 +21,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("bundle", type=Path, help="The bundle folder.")
         parser.add_argument("--version", dest="release_name", required=True, help="Release name, e.g. v19.")
-        parser.add_argument("--workers", type=int, default=0, help="Processes for the genotype store import.")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=min(4, os.cpu_count() or 1),
+            help="Threads that parse and write the genotype store (default: one per core, at most 4).",
+        )
 
     def handle(self, *args, **options):
         started = time.monotonic()
@@ -29,7 +35,7 @@ class Command(BaseCommand):
             ontology_load()
         try:
             result = release_ingest(
-                bundle_path=options["bundle"], name=options["release_name"], worker_processes=options["workers"]
+                bundle_path=options["bundle"], name=options["release_name"], workers=max(1, options["workers"])
             )
         except ReleaseRefused as refused:
             for problem in refused.problems:
