@@ -227,7 +227,7 @@ def _structured(value: str) -> dict[str, str]:
 
 
 def parse_header(path: Path, text: str) -> VcfHeader:
-    lines = text.rstrip("\n").split("\n")
+    lines = [line.rstrip("\r") for line in text.rstrip("\r\n").split("\n")]
     contigs: list[tuple[str, int | None]] = []
     filters: list[tuple[str, str]] = [("PASS", "All filters passed")]
     info: dict[str, dict[str, str]] = {}
@@ -285,7 +285,7 @@ def read_header(path: str | Path) -> VcfHeader:
 # --------------------------------------------------------------------------
 # Kernels
 
-_TAB, _NL, _COLON, _COMMA, _DOT, _SLASH, _PIPE, _MINUS = 9, 10, 58, 44, 46, 47, 124, 45
+_TAB, _NL, _CR, _COLON, _COMMA, _DOT, _SLASH, _PIPE, _MINUS = 9, 10, 13, 58, 44, 46, 47, 124, 45
 
 # Kernel status codes
 _OK, _TOO_FEW, _TOO_MANY, _BAD_GT, _PLOIDY, _MULTI, _BAD_INT, _EXTRA, _OVERFLOW, _COLUMNS, _GT_FIRST = range(11)
@@ -387,7 +387,7 @@ def _parse_records(buf, n, n_samples, starts, tabs, gt, phased, ad, dp, gq, limi
             if has_gq:
                 gq[r, s] = -1
             k = 0
-            while buf[p] != _TAB and buf[p] != _NL:
+            while buf[p] != _TAB and buf[p] != _NL and buf[p] != _CR:
                 if k >= nk:
                     return _EXTRA, r, s, -1
                 code = codes[k] if k < 64 else -1
@@ -450,18 +450,21 @@ def _parse_records(buf, n, n_samples, starts, tabs, gt, phased, ad, dp, gq, limi
                     else:
                         gq[r, s] = v
                 else:
-                    while buf[p] != _COLON and buf[p] != _TAB and buf[p] != _NL:
+                    while buf[p] != _COLON and buf[p] != _TAB and buf[p] != _NL and buf[p] != _CR:
                         p += 1
                 if buf[p] == _COLON:
                     p += 1
                     k += 1
-                elif buf[p] != _TAB and buf[p] != _NL:
+                elif buf[p] != _TAB and buf[p] != _NL and buf[p] != _CR:
                     return (_BAD_GT if code == 0 else _BAD_INT), r, s, code
             if s < n_samples - 1:
                 if buf[p] != _TAB:
                     return _TOO_FEW, r, s + 1, -1
-            elif buf[p] != _NL:
-                return _TOO_MANY, r, n_samples, -1
+            else:
+                if buf[p] == _CR:  # a CRLF line end
+                    p += 1
+                if buf[p] != _NL:
+                    return _TOO_MANY, r, n_samples, -1
             p += 1
     starts[n] = p
     return _OK, 0, 0, -1

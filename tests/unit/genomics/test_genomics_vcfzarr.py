@@ -120,6 +120,17 @@ def test_edge_cases_match_bio2zarr(edge_vcf, bio2zarr_stores, tmp_path):
     assert "call_PL" not in root
 
 
+def test_crlf_line_ends_give_the_same_store(tmp_path, edge_vcf):
+    crlf = write_vcf(tmp_path / "crlf.vcf.gz", EDGE_RECORDS.replace("\n", "\r\n"), HEADER.replace("\n", "\r\n"))
+    import_vcf(edge_vcf, tmp_path / "lf.store", variants_chunk_size=2, samples_chunk_size=3)
+
+    import_vcf(crlf, tmp_path / "crlf.store", variants_chunk_size=2, samples_chunk_size=3)
+
+    assert_same_arrays(tmp_path / "crlf.store" / "genotypes.vcz", tmp_path / "lf.store" / "genotypes.vcz")
+    for table in ("variants.parquet", "carriers.parquet"):
+        assert pq.read_table(tmp_path / "crlf.store" / table).equals(pq.read_table(tmp_path / "lf.store" / table))
+
+
 def test_a_value_too_large_for_int16_widens_the_field(tmp_path):
     vcf = write_vcf(tmp_path / "deep.vcf.gz", EDGE_RECORDS.replace("1|1:0,30:40:60", "1|1:0,40000:40000:60"))
 
