@@ -507,7 +507,7 @@ def build_store(people: People, n_variants: int, store: Path, timer: Timer) -> N
             samples, n_variants, genes=genes, seed=SEED, spikes=spikes, format_fields=False, chunk_size=500
         )
         write_germline_vcf(vcf, sim.sample_ids, sim.contigs, sim.chunks(), format_fields=("GT",), compress_level=1)
-    with timer.step("import_vcf (explode, encode, carrier index)"):
+    with timer.step("import_vcf (VCF Zarr, variant table, carrier index)"):
         summary = import_vcf(vcf, store, workers=2, overwrite=True)
     log(
         f"    store: {summary.n_samples:,} samples, {summary.n_variants:,} variants, "
