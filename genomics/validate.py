@@ -6,15 +6,19 @@ the column or field concerned and a message a data manager can act on. The
 checks never stop at the first problem, except that nothing past a corrupt or
 truncated compressed block can be read.
 
-Three passes: the BGZF container (magic bytes, end-of-file block), a line scan
-of the decompressed text (header, samples, record structure, ordering), and a
+Four passes: the BGZF container (magic bytes, end-of-file block), a line scan
+of the decompressed text (header, samples, record structure, ordering), a
 parse of every record with htslib through ``pysam.VariantFile`` (its errors are
-mapped back to line numbers by counting records). The tabix index is then
-checked for presence, age and agreement with the records.
+mapped back to line numbers by counting records) and, for germline VCFs, the
+genotype store converter's own parser (``genomics.vcfzarr.find_problems``:
+every record it would stop at, with the sample and FORMAT field; its
+threads parse without the GIL). The tabix index is then checked for presence, age and
+agreement with the records.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -22,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pysam
+
+from genomics.vcfzarr import VcfConversionError, find_problems
 
 # The 28-byte empty block that ends every complete BGZF file (SAM/BAM spec 4.1.2).
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
@@ -52,10 +58,13 @@ class _Report:
     def __init__(self, path: Path, max_per_code: int | None):
         self.path = str(path)
         self.problems: list[Problem] = []
+        self.lines: set[int] = set()  # lines with a problem, listed or not
         self._counts: dict[str, int] = {}
         self._max = max_per_code
 
     def add(self, code: str, message: str, *, line: int | None = None, field: str | None = None) -> None:
+        if line is not None:
+            self.lines.add(line)
         n = self._counts.get(code, 0) + 1
         self._counts[code] = n
         if self._max is None or n <= self._max:
@@ -96,7 +105,9 @@ def validate_germline_vcf(
     ``expected_samples`` are the participant ids of the release: a sample
     column not among them, or an expected id without a column, is a problem.
     """
-    return _validate(Path(path), list(expected_samples), tuple(required_format), max_per_code, exact_samples=False)
+    return _validate(
+        Path(path), list(expected_samples), tuple(required_format), max_per_code, exact_samples=False, check_calls=True
+    )
 
 
 def validate_somatic_vcf(
@@ -117,6 +128,7 @@ def _validate(
     max_per_code: int | None,
     *,
     exact_samples: bool,
+    check_calls: bool = False,
 ) -> list[Problem]:
     report = _Report(path, max_per_code)
     if not path.exists():
@@ -130,6 +142,8 @@ def _validate(
         # htslib needs BGZF; for plain gzip the line scan above is all that can be done.
         if scan.readable and scan.samples is not None:
             _parse_with_htslib(path, scan, report)
+            if check_calls:
+                _add_converter_problems(_converter_problems(path), report)
         _check_index(path, scan, report)
     return report.finish()
 
@@ -407,6 +421,24 @@ def _parse_with_htslib(path: Path, scan: _ScanResult, report: _Report) -> None:
             report.add("unparseable_record", f"htslib cannot parse this record: {exc}", line=lineno)
     finally:
         pysam.set_verbosity(previous)
+
+
+def _converter_problems(path: Path) -> list[VcfConversionError]:
+    try:
+        return find_problems(path, threads=max(1, min(4, os.cpu_count() or 1)))
+    except VcfConversionError:
+        return []  # header or compression: the other passes report it
+
+
+def _add_converter_problems(problems: list[VcfConversionError], report: _Report) -> None:
+    """Problems only the converter's parser sees (a bad call, an allele index above 1, an INFO value)."""
+    already = set(report.lines)
+    for problem in problems:
+        if problem.line in already:
+            continue  # the line scan or htslib already said what is wrong with this line
+        column = problem.column or ""
+        code = "malformed_call" if column.startswith(("sample ", "after ")) else "malformed_line"
+        report.add(code, problem.detail, line=problem.line, field=problem.column)
 
 
 def _index_path(path: Path) -> Path | None:

@@ -58,7 +58,18 @@ FLOAT32_MISSING, FLOAT32_FILL = constants.FLOAT32_MISSING, constants.FLOAT32_FIL
 
 
 class VcfConversionError(ValueError):
-    """The VCF cannot be converted: names the file, the line and what is wrong."""
+    """The VCF cannot be converted: names the file, the line and what is wrong.
+
+    ``line`` (1-based line of the file) and ``column`` (``"ALT"``,
+    ``"S3 FORMAT/GT"``, ...) are set when the problem is in one record;
+    ``detail`` is the message without the place.
+    """
+
+    def __init__(self, message: str, *, line: int | None = None, column: str | None = None, detail: str = ""):
+        super().__init__(message)
+        self.line = line
+        self.column = column
+        self.detail = detail or message
 
 
 class _Widen(Exception):
@@ -288,7 +299,9 @@ def read_header(path: str | Path) -> VcfHeader:
 _TAB, _NL, _CR, _COLON, _COMMA, _DOT, _SLASH, _PIPE, _MINUS = 9, 10, 13, 58, 44, 46, 47, 124, 45
 
 # Kernel status codes
-_OK, _TOO_FEW, _TOO_MANY, _BAD_GT, _PLOIDY, _MULTI, _BAD_INT, _EXTRA, _OVERFLOW, _COLUMNS, _GT_FIRST = range(11)
+_OK, _TOO_FEW, _TOO_MANY, _BAD_GT, _PLOIDY, _MULTI, _BAD_INT, _EXTRA, _OVERFLOW, _COLUMNS, _GT_FIRST, _AD_COUNT = range(
+    12
+)
 _MESSAGES = {
     _TOO_FEW: "fewer sample columns than the header names",
     _TOO_MANY: "more sample columns than the header names",
@@ -300,6 +313,7 @@ _MESSAGES = {
     _OVERFLOW: "value too large",
     _COLUMNS: "fewer than 10 columns",
     _GT_FIRST: "GT must come first",
+    _AD_COUNT: "more than two values (REF and ALT depths)",
 }
 
 
@@ -430,7 +444,7 @@ def _parse_records(buf, n, n_samples, starts, tabs, gt, phased, ad, dp, gq, limi
                         if not ok:
                             return _BAD_INT, r, s, 1
                         if i >= 2:
-                            return _MULTI, r, s, 1
+                            return _AD_COUNT, r, s, 1
                         if v > limit[1]:
                             return _OVERFLOW, r, s, 1
                         ad[r, s, i] = v
@@ -497,7 +511,7 @@ class _Converter:
         self,
         path: Path,
         header: VcfHeader,
-        root: zarr.Group,
+        root: zarr.Group | None,
         variants_chunk_size: int,
         samples_chunk_size: int,
         level: int,
@@ -525,6 +539,8 @@ class _Converter:
             else:
                 self.info.append(_InfoSpec(name, kind, number == "A"))
         self.local = threading.local()
+        n_contigs = len(header.contigs)
+        self.contig_dtype = np.dtype(np.int8 if n_contigs < 127 else np.int16 if n_contigs < 32767 else np.int32)
         self.n_samples = len(header.samples)
         self.limit = np.array(
             [127] + [_INT_LIMITS[dtypes.get(f, np.dtype(np.int16))] for f in ("AD", "DP", "GQ")], dtype=np.int64
@@ -584,9 +600,7 @@ class _Converter:
             )
             a.attrs.update({"description": description})
 
-        n_contigs = len(self.header.contigs)
-        contig_dtype = np.int8 if n_contigs < 127 else np.int16 if n_contigs < 32767 else np.int32
-        self.contig_dtype = np.dtype(contig_dtype)
+        contig_dtype = self.contig_dtype
         empty("variant_contig", contig_dtype, ["variants"], default, _DESCRIPTIONS["variant_contig"])
         empty("variant_position", np.int32, ["variants"], default, "The reference position")
         empty("variant_length", np.int32, ["variants"], default, "The length of the variant measured in bases")
@@ -662,7 +676,7 @@ class _Converter:
             if status != _OK:
                 # a broken fixed column (a multi-allelic ALT, say) explains a record better than its calls
                 self._fixed_columns(piece.buf, starts, tabs, line0, r if status == _COLUMNS else r + 1)
-                raise VcfConversionError(self._message(line0 + r, status, s, code))
+                raise self._call_error(line0 + r, status, s, code)
             fixed = self._fixed_columns(piece.buf, starts, tabs, line0, n)
         finally:
             release(piece.buf)
@@ -677,14 +691,59 @@ class _Converter:
             root[f"call_{name}"][sl] = calls[name]
         return fixed, allele_counts_by_group(gt), nonref_calls(gt)
 
-    def _message(self, line: int, status: int, sample: int, code: int) -> str:
+    def _error(self, line: int, column: str | None, detail: str) -> VcfConversionError:
+        if column is None or column == "CHROM":
+            where = f"line {line}"
+        elif column.startswith(("INFO/", "sample ", "after ")):
+            where = f"line {line}, {column}"
+        else:
+            where = f"line {line}, column {column}"
+        return VcfConversionError(f"{self.path}: {where}: {detail}", line=line, column=column, detail=detail)
+
+    def _call_error(self, line: int, status: int, sample: int, code: int) -> VcfConversionError:
         if status == _COLUMNS:
-            return f"{self.path}: line {line}: {_MESSAGES[status]}"
+            return self._error(line, None, _MESSAGES[status])
         if status == _GT_FIRST:
-            return f"{self.path}: line {line}, column FORMAT: {_MESSAGES[status]}"
+            return self._error(line, "FORMAT", _MESSAGES[status])
         where = f"sample {self.header.samples[sample]}" if sample < self.n_samples else "after the last sample"
         what = f" in FORMAT/{('GT', 'AD', 'DP', 'GQ')[code]}" if code >= 0 else ""
-        return f"{self.path}: line {line}, {where}: {_MESSAGES[status]}{what}"
+        return self._error(line, where, f"{_MESSAGES[status]}{what}")
+
+    def check_piece(self, piece: _Piece, limit: np.ndarray) -> list[VcfConversionError]:
+        """Every problem of one piece's records (a conversion stops at the first)."""
+        n, ns = piece.n_lines, self.n_samples
+        arrays = self._scratch()
+        problems: list[VcfConversionError] = []
+        line0 = self.header.n_lines + piece.first_line
+        r0, offset = 0, 0
+        while r0 < n:
+            m = n - r0
+            buf = piece.buf[offset : piece.size]
+            starts = np.empty(m + 1, dtype=np.int64)
+            tabs = np.full((m, 9), -1, dtype=np.int64)
+            status, r, s, code = _parse_records(
+                buf,
+                m,
+                ns,
+                starts,
+                tabs,
+                arrays["gt"][:m],
+                arrays["phased"][:m],
+                *(arrays[name][:m] if name in self.format_fields else arrays[name] for name in ("AD", "DP", "GQ")),
+                limit,
+            )
+            parsed = m if status == _OK else (r if status == _COLUMNS else r + 1)
+            for k in range(parsed):
+                try:
+                    self._fixed_columns(buf, starts[k : k + 1], tabs[k : k + 1], line0 + r0 + k, 1)
+                except VcfConversionError as problem:
+                    problems.append(problem)
+            if status == _OK:
+                break
+            problems.append(self._call_error(line0 + r0 + r, status, s, code))
+            offset += int(np.flatnonzero(buf[starts[r] :] == _NL)[0]) + int(starts[r]) + 1
+            r0 += r + 1
+        return problems
 
     def _fixed_columns(
         self, buf: np.ndarray, starts: np.ndarray, tabs: np.ndarray, line0: int, n: int
@@ -718,9 +777,9 @@ class _Converter:
             try:
                 contig[r] = self.contig_index[chrom]
             except KeyError:
-                raise VcfConversionError(f"{self.path}: line {line}: contig {chrom!r} is not in the header") from None
+                raise self._error(line, "CHROM", f"contig {chrom!r} is not in the header") from None
             if not pos.isdigit():
-                raise VcfConversionError(f"{self.path}: line {line}, column POS: {pos!r} is not a position")
+                raise self._error(line, "POS", f"{pos!r} is not a position")
             position[r] = int(pos)
             length[r] = len(ref)
             if vid == ".":
@@ -728,7 +787,7 @@ class _Converter:
             else:
                 ids[r] = vid
             if "," in alt:
-                raise VcfConversionError(f"{self.path}: line {line}, column ALT: multi-allelic record {alt!r}")
+                raise self._error(line, "ALT", f"multi-allelic record {alt!r}")
             alleles[r, 0], alleles[r, 1] = ref, ("" if alt == "." else alt)
             if qual == ".":
                 quality[r] = FLOAT32_MISSING
@@ -736,15 +795,13 @@ class _Converter:
                 try:
                     quality[r] = float(qual)
                 except ValueError:
-                    raise VcfConversionError(f"{self.path}: line {line}, column QUAL: {qual!r}") from None
+                    raise self._error(line, "QUAL", f"{qual!r} is not a number") from None
             if filt != ".":
                 for f in filt.split(";"):
                     try:
                         filters[r, self.filter_index[f]] = True
                     except KeyError:
-                        raise VcfConversionError(
-                            f"{self.path}: line {line}, column FILTER: {f!r} is not declared in the header"
-                        ) from None
+                        raise self._error(line, "FILTER", f"{f!r} is not declared in the header") from None
             if inf != ".":
                 for item in inf.split(";"):
                     key, eq, value = item.partition("=")
@@ -757,9 +814,7 @@ class _Converter:
                         elif value != ".":
                             info[key][r] = int(value) if kind == "int" else float(value) if kind == "float" else value
                     except ValueError:
-                        raise VcfConversionError(
-                            f"{self.path}: line {line}, INFO/{key}: cannot read {value!r} as {kind}"
-                        ) from None
+                        raise self._error(line, f"INFO/{key}", f"cannot read {value!r} as {kind}") from None
         out = {
             "variant_contig": contig,
             "variant_position": position,
@@ -846,6 +901,45 @@ def convert(
         except BaseException:
             shutil.rmtree(out, ignore_errors=True)  # nothing half-written
             raise
+
+
+def find_problems(vcf_path: str | Path, *, threads: int = 1) -> list[VcfConversionError]:
+    """Every record-level problem the converter would stop at, in file order.
+
+    Reads the whole file once with the converter's parser and writes nothing:
+    the release validator runs it so that a bundle it passes converts. Values
+    too large for int32 are problems; nothing is widened here. Header,
+    compression and record-count problems raise :class:`VcfConversionError`.
+    """
+    path = Path(vcf_path)
+    blocks = iter_bgzf_blocks(path)
+    header, rest = _read_header(path, blocks)
+    conv = _Converter(path, header, None, 1_000, 10_000, 1, {f: np.dtype(np.int32) for f in ("AD", "DP", "GQ")})
+    limit = np.array([127, *[_INT_LIMITS[np.dtype(np.int32)]] * 3], dtype=np.int64)
+
+    def text_blocks() -> Iterator[bytes]:
+        if rest:
+            yield rest
+        yield from blocks
+
+    pieces = _Pieces(text_blocks(), conv.vc, n_buffers=threads + 1)
+    problems: list[VcfConversionError] = []
+    pending: deque[Future] = deque()
+
+    def check(piece: _Piece) -> list[VcfConversionError]:
+        try:
+            return conv.check_piece(piece, limit)
+        finally:
+            pieces.release(piece.buf)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for piece in pieces:
+            pending.append(pool.submit(check, piece))
+            while len(pending) > threads:
+                problems.extend(pending.popleft().result())
+        while pending:
+            problems.extend(pending.popleft().result())
+    return problems
 
 
 def _convert(

@@ -233,3 +233,29 @@ def test_somatic_vcf_with_wrong_samples_and_no_ad_is_reported(tmp_path, fixtures
     codes = _codes(validate_somatic_vcf(path))
 
     assert {"unexpected_sample", "missing_sample", "sample_order", "missing_format_field"} <= set(codes)
+
+
+def test_every_bad_call_is_reported_with_its_line_sample_and_field(tmp_path, lines, header_end, samples):
+    bad = list(lines)
+    first = header_end + 1
+
+    def call(k, s, value):
+        cols = bad[first + k].split("\t")
+        cols[9 + s] = value
+        bad[first + k] = "\t".join(cols)
+
+    call(3, 0, "0/2:10,2:12:30")  # allele index 2 in a biallelic record
+    call(7, 4, "0/1:10,x:12:30")  # AD not an integer
+    call(11, 2, "0/1/1:10,2:12:30")  # triploid
+    call(12, 5, "0/1:10,2,4:16:30")  # three depths for two alleles
+    path = _write(tmp_path / "calls.vcf.gz", bad)
+
+    problems = validate_germline_vcf(path, samples)
+
+    line = header_end + 2
+    by_line = {p.line: p for p in problems}
+    assert set(by_line) == {line + 3, line + 7, line + 11, line + 12}
+    calls = [(p.line, p.field, p.message) for p in problems if p.code == "malformed_call"]
+    assert (line + 11, f"sample {samples[2]}", "ploidy above 2 is not supported in FORMAT/GT") in calls
+    assert (line + 12, f"sample {samples[5]}", "more than two values (REF and ALT depths) in FORMAT/AD") in calls
+    assert len(calls) >= 3  # htslib names at most the first line it cannot parse

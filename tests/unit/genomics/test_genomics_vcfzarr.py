@@ -19,7 +19,7 @@ import pytest
 import zarr
 
 from genomics.store import import_vcf
-from genomics.vcfzarr import VcfConversionError, convert, iter_bgzf_blocks
+from genomics.vcfzarr import VcfConversionError, convert, find_problems, iter_bgzf_blocks
 
 HEADER = """\
 ##fileformat=VCFv4.2
@@ -170,7 +170,7 @@ def test_widening_during_import_restarts_the_variant_table_and_carrier_index(tmp
         (
             "0/1:30:12:6,6",
             "0/1:30:12:6,6,1",
-            r"line 21, sample S2: allele index above 1 in a biallelic record in FORMAT/AD",
+            r"line 21, sample S2: more than two values \(REF and ALT depths\) in FORMAT/AD",
         ),
         ("0|1 1/0 ./1 1", "0|1 1/0 ./1", r"line 20, sample S4: fewer sample columns than the header names"),
         ("0|1 1/0 ./1 1", "0|1 1/0 ./1 1 0/0", r"line 20, after the last sample: more sample columns"),
@@ -228,3 +228,29 @@ def test_a_record_count_that_disagrees_with_the_index_is_refused(tmp_path, edge_
 
     with pytest.raises(VcfConversionError, match="4 records read but its index counts 5; re-index it"):
         convert(stale, tmp_path / "stale.vcz")
+
+
+def test_find_problems_lists_every_bad_record_and_nothing_for_a_good_file(tmp_path, edge_vcf, cohort_vcf):
+    bad = EDGE_RECORDS
+    for old, new in [
+        ("1|1:0,30:40:60", "1|2:0,30:40:60"),  # line 18, S2: allele 2
+        ("0/1:5 1:7".replace(" ", "\t"), "0/1:five\t1:x"),  # line 19, S1 DP and (after it) S2
+        ("q10;s50", "q10;lowqual"),  # line 19, FILTER
+        ("./1\t1", "./1"),  # line 20: a sample short
+        ("NS=4", "NS=four"),  # line 21, INFO
+    ]:
+        assert old in bad
+        bad = bad.replace(old, new, 1)
+    vcf = write_vcf(tmp_path / "bad.vcf.gz", bad)
+
+    problems = find_problems(vcf, threads=2)
+
+    assert [(p.line, p.column, p.detail) for p in problems] == [
+        (18, "sample S2", "allele index above 1 in a biallelic record in FORMAT/GT"),
+        (19, "FILTER", "'lowqual' is not declared in the header"),
+        (19, "sample S1", "cannot read an integer in FORMAT/DP"),
+        (20, "sample S4", "fewer sample columns than the header names"),
+        (21, "INFO/NS", "cannot read 'four' as int"),
+    ]
+    assert find_problems(edge_vcf) == []
+    assert find_problems(cohort_vcf, threads=2) == []
