@@ -14,11 +14,16 @@ How it runs, in one process:
   CRC-checked) and cuts the text into pieces of exactly one variant chunk;
 - a pool of threads parses each piece (a numba kernel over the bytes, without
   the GIL), writes its Zarr chunks (Blosc releases the GIL too) and returns
-  the rows of the variant table and the carrier index for that chunk;
-- the calling thread writes those rows in variant order.
+  the chunk's fixed columns, allele counts and non-reference calls;
+- the calling thread hands those to ``on_chunk`` in variant order (the store
+  builds its variant table and carrier index from them).
 
-Memory is a few variant chunks: text and arrays of ``variants_chunk_size``
-records times all samples, for each thread, whatever the number of variants.
+:func:`find_problems` runs the same parser over a whole file without writing
+and lists every record a conversion would stop at; release validation uses it.
+
+Memory is a few variant chunks: (threads + 1) pieces of text and one set of
+chunk arrays per thread, each ``variants_chunk_size`` records times all
+samples, whatever the number of variants.
 
 Scope: biallelic records (the release bundle's rule; a multi-allelic record
 is an error), diploid or haploid calls. INFO fields declared with Number 1, A
