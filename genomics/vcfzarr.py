@@ -39,10 +39,12 @@ import shutil
 import struct
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import deflate
 import numba
@@ -53,13 +55,15 @@ from bio2zarr.vcz import VcfZarrIndexer
 
 from genomics.kernels import AlleleCounts, allele_counts_by_group, nonref_calls
 
+T = TypeVar("T")
+
 _BGZF_HEADER = struct.Struct("<4BI2BH")  # ID1 ID2 CM FLG MTIME XFL OS XLEN
 _TRAILER = struct.Struct("<II")  # CRC32 ISIZE
 _SUPPORTED_FORMAT = {"GT": 0, "AD": 1, "DP": 2, "GQ": 3}
 _META = re.compile(r"^##([^=]+)=(.*)$")
 _STRUCTURED = re.compile(r"^<(.*)>$")
 
-FLOAT32_MISSING, FLOAT32_FILL = constants.FLOAT32_MISSING, constants.FLOAT32_FILL
+FLOAT32_MISSING = constants.FLOAT32_MISSING
 
 
 class VcfConversionError(ValueError):
@@ -221,7 +225,6 @@ class _Pieces:
 
 @dataclass(slots=True)
 class VcfHeader:
-    text: str
     samples: list[str]
     contigs: list[tuple[str, int | None]]
     filters: list[tuple[str, str]]
@@ -274,7 +277,7 @@ def parse_header(path: Path, text: str) -> VcfHeader:
         raise VcfConversionError(f"{path}: line {len(lines)}: expected the #CHROM header line with FORMAT and samples")
     if "GT" not in fmt:
         raise VcfConversionError(f"{path}: the header declares no FORMAT/GT")
-    return VcfHeader(text, columns[9:], contigs, filters, info, fmt, meta, len(lines))
+    return VcfHeader(columns[9:], contigs, filters, info, fmt, meta, len(lines))
 
 
 def _read_header(path: Path, blocks: Iterator[bytes]) -> tuple[VcfHeader, bytes]:
@@ -290,6 +293,19 @@ def _read_header(path: Path, blocks: Iterator[bytes]) -> tuple[VcfHeader, bytes]
                 return parse_header(path, joined[: j + 1].decode()), joined[j + 1 :]
         parts = [joined]
     raise VcfConversionError(f"{path}: no #CHROM header line")
+
+
+def _open_text(path: Path) -> tuple[VcfHeader, Iterator[bytes]]:
+    """The header, and the inflated text of the records after it, block by block."""
+    blocks = iter_bgzf_blocks(path)
+    header, rest = _read_header(path, blocks)
+
+    def text() -> Iterator[bytes]:
+        if rest:
+            yield rest
+        yield from blocks
+
+    return header, text()
 
 
 def read_header(path: str | Path) -> VcfHeader:
@@ -651,31 +667,42 @@ class _Converter:
             self.local.arrays = scratch
         return scratch
 
-    def encode_chunk(
-        self, v0: int, piece: _Piece, release: Callable[[np.ndarray], None]
-    ) -> tuple[dict[str, np.ndarray], AlleleCounts, tuple]:
-        """Parse one variant chunk, write its Zarr chunks; return its fixed columns, counts and carriers."""
-        n, ns = piece.n_lines, self.n_samples
-        arrays = self._scratch()
-        gt, mask, phased = arrays["gt"][:n], arrays["mask"][:n], arrays["phased"][:n]
-        calls = {name: arrays[name][:n] if name in self.format_fields else arrays[name] for name in ("AD", "DP", "GQ")}
+    def _parse(
+        self, buf: np.ndarray, n: int, arrays: dict[str, np.ndarray]
+    ) -> tuple[int, int, int, int, np.ndarray, np.ndarray]:
+        """Run the kernel over ``n`` records of ``buf`` into this thread's arrays.
+
+        Returns its (status, record, sample, field code), the line starts and
+        the fixed-column tab offsets.
+        """
         starts = np.empty(n + 1, dtype=np.int64)
         tabs = np.full((n, 9), -1, dtype=np.int64)
+        status, r, s, code = _parse_records(
+            buf,
+            n,
+            self.n_samples,
+            starts,
+            tabs,
+            arrays["gt"][:n],
+            arrays["phased"][:n],
+            *(arrays[name][:n] if name in self.format_fields else arrays[name] for name in ("AD", "DP", "GQ")),
+            self.limit,
+        )
+        return status, r, s, code, starts, tabs
+
+    def encode_chunk(
+        self, v0: int, piece: _Piece, release: Callable[[np.ndarray], None]
+    ) -> tuple[int, dict[str, np.ndarray], AlleleCounts, tuple]:
+        """Parse one variant chunk and write its Zarr chunks.
+
+        Returns ``v0`` with the chunk's fixed columns, allele counts and
+        non-reference calls.
+        """
+        n = piece.n_lines
+        arrays = self._scratch()
         line0 = self.header.n_lines + piece.first_line
         try:
-            status, r, s, code = _parse_records(
-                piece.buf[: piece.size],
-                n,
-                ns,
-                starts,
-                tabs,
-                gt,
-                phased,
-                calls["AD"],
-                calls["DP"],
-                calls["GQ"],
-                self.limit,
-            )
+            status, r, s, code, starts, tabs = self._parse(piece.buf[: piece.size], n, arrays)
             if status == _OVERFLOW:
                 raise _Widen(("GT", "AD", "DP", "GQ")[code])
             if status != _OK:
@@ -685,16 +712,17 @@ class _Converter:
             fixed = self._fixed_columns(piece.buf, starts, tabs, line0, n)
         finally:
             release(piece.buf)
+        gt = arrays["gt"][:n]
         sl = slice(v0, v0 + n)
         root = self.root
         for name, values in fixed.items():
             root[name][sl] = values
         root["call_genotype"][sl] = gt
-        root["call_genotype_mask"][sl] = np.less(gt, 0, out=mask)
-        root["call_genotype_phased"][sl] = phased
+        root["call_genotype_mask"][sl] = np.less(gt, 0, out=arrays["mask"][:n])
+        root["call_genotype_phased"][sl] = arrays["phased"][:n]
         for name in self.format_fields[1:]:
-            root[f"call_{name}"][sl] = calls[name]
-        return fixed, allele_counts_by_group(gt), nonref_calls(gt)
+            root[f"call_{name}"][sl] = arrays[name][:n]
+        return v0, fixed, allele_counts_by_group(gt), nonref_calls(gt)
 
     def _error(self, line: int, column: str | None, detail: str) -> VcfConversionError:
         if column is None or column == "CHROM":
@@ -714,40 +742,30 @@ class _Converter:
         what = f" in FORMAT/{('GT', 'AD', 'DP', 'GQ')[code]}" if code >= 0 else ""
         return self._error(line, where, f"{_MESSAGES[status]}{what}")
 
-    def check_piece(self, piece: _Piece, limit: np.ndarray) -> list[VcfConversionError]:
+    def check_piece(self, piece: _Piece, release: Callable[[np.ndarray], None]) -> list[VcfConversionError]:
         """Every problem of one piece's records (a conversion stops at the first)."""
-        n, ns = piece.n_lines, self.n_samples
         arrays = self._scratch()
         problems: list[VcfConversionError] = []
         line0 = self.header.n_lines + piece.first_line
         r0, offset = 0, 0
-        while r0 < n:
-            m = n - r0
-            buf = piece.buf[offset : piece.size]
-            starts = np.empty(m + 1, dtype=np.int64)
-            tabs = np.full((m, 9), -1, dtype=np.int64)
-            status, r, s, code = _parse_records(
-                buf,
-                m,
-                ns,
-                starts,
-                tabs,
-                arrays["gt"][:m],
-                arrays["phased"][:m],
-                *(arrays[name][:m] if name in self.format_fields else arrays[name] for name in ("AD", "DP", "GQ")),
-                limit,
-            )
-            parsed = m if status == _OK else (r if status == _COLUMNS else r + 1)
-            for k in range(parsed):
-                try:
-                    self._fixed_columns(buf, starts[k : k + 1], tabs[k : k + 1], line0 + r0 + k, 1)
-                except VcfConversionError as problem:
-                    problems.append(problem)
-            if status == _OK:
-                break
-            problems.append(self._call_error(line0 + r0 + r, status, s, code))
-            offset += int(np.flatnonzero(buf[starts[r] :] == _NL)[0]) + int(starts[r]) + 1
-            r0 += r + 1
+        try:
+            while r0 < piece.n_lines:
+                m = piece.n_lines - r0
+                buf = piece.buf[offset : piece.size]
+                status, r, s, code, starts, tabs = self._parse(buf, m, arrays)
+                parsed = m if status == _OK else (r if status == _COLUMNS else r + 1)
+                for k in range(parsed):
+                    try:
+                        self._fixed_columns(buf, starts[k : k + 1], tabs[k : k + 1], line0 + r0 + k, 1)
+                    except VcfConversionError as problem:
+                        problems.append(problem)
+                if status == _OK:
+                    break
+                problems.append(self._call_error(line0 + r0 + r, status, s, code))
+                offset += int(np.flatnonzero(buf[starts[r] :] == _NL)[0]) + int(starts[r]) + 1
+                r0 += r + 1
+        finally:
+            release(piece.buf)
         return problems
 
     def _fixed_columns(
@@ -917,34 +935,29 @@ def find_problems(vcf_path: str | Path, *, threads: int = 1) -> list[VcfConversi
     compression and record-count problems raise :class:`VcfConversionError`.
     """
     path = Path(vcf_path)
-    blocks = iter_bgzf_blocks(path)
-    header, rest = _read_header(path, blocks)
+    header, text = _open_text(path)
     conv = _Converter(path, header, None, 1_000, 10_000, 1, {f: np.dtype(np.int32) for f in ("AD", "DP", "GQ")})
-    limit = np.array([127, *[_INT_LIMITS[np.dtype(np.int32)]] * 3], dtype=np.int64)
-
-    def text_blocks() -> Iterator[bytes]:
-        if rest:
-            yield rest
-        yield from blocks
-
-    pieces = _Pieces(text_blocks(), conv.vc, n_buffers=threads + 1)
+    pieces = _Pieces(text, conv.vc, n_buffers=threads + 1)
     problems: list[VcfConversionError] = []
-    pending: deque[Future] = deque()
-
-    def check(piece: _Piece) -> list[VcfConversionError]:
-        try:
-            return conv.check_piece(piece, limit)
-        finally:
-            pieces.release(piece.buf)
-
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for piece in pieces:
-            pending.append(pool.submit(check, piece))
-            while len(pending) > threads:
-                problems.extend(pending.popleft().result())
-        while pending:
-            problems.extend(pending.popleft().result())
+        for found in _in_order(pool, (partial(conv.check_piece, piece, pieces.release) for piece in pieces), threads):
+            problems.extend(found)
     return problems
+
+
+def _in_order(pool: ThreadPoolExecutor, tasks: Iterable[Callable[[], T]], window: int) -> Iterator[T]:
+    """Results of ``tasks`` run on ``pool``, in order, with at most ``window`` + 1 submitted and not yet taken."""
+    pending: deque[Future[T]] = deque()
+    try:
+        for task in tasks:
+            pending.append(pool.submit(task))
+            while len(pending) > window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for fut in pending:
+            fut.cancel()
 
 
 def _convert(
@@ -957,46 +970,29 @@ def _convert(
     on_chunk: ChunkConsumer | None,
     dtypes: dict[str, np.dtype],
 ) -> ConversionResult:
-    blocks = iter_bgzf_blocks(path)
-    header, rest = _read_header(path, blocks)
+    header, text = _open_text(path)
     n_records = count_records(path)
     if n_records is None:
         raise VcfConversionError(f"{path}: no tabix index with record counts (tabix -p vcf {path.name})")
     root = zarr.open_group(str(out), mode="w-", zarr_format=2)
     conv = _Converter(path, header, root, vc, sc, level, {k: np.dtype(v) for k, v in dtypes.items()})
     conv.create_arrays(n_records)
+    pieces = _Pieces(text, vc, n_buffers=threads + 1)
+    n_read = 0
 
-    def text_blocks() -> Iterator[bytes]:
-        if rest:
-            yield rest
-        yield from blocks
+    def chunks() -> Iterator[Callable[[], tuple[int, dict[str, np.ndarray], AlleleCounts, tuple]]]:
+        nonlocal n_read
+        for piece in pieces:
+            if n_read + piece.n_lines > n_records:
+                raise VcfConversionError(f"{path}: more records than its index counts ({n_records}); re-index it")
+            yield partial(conv.encode_chunk, n_read, piece, pieces.release)
+            n_read += piece.n_lines
 
-    pieces = _Pieces(text_blocks(), vc, n_buffers=threads + 1)
-    v0 = 0
-    pending: deque[tuple[int, Future]] = deque()
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        try:
-            for piece in pieces:
-                if v0 + piece.n_lines > n_records:
-                    raise VcfConversionError(f"{path}: more records than its index counts ({n_records}); re-index it")
-                pending.append((v0, pool.submit(conv.encode_chunk, v0, piece, pieces.release)))
-                v0 += piece.n_lines
-                while len(pending) > threads:
-                    _finish(pending.popleft(), on_chunk)
-            while pending:
-                _finish(pending.popleft(), on_chunk)
-        except BaseException:
-            for _, fut in pending:
-                fut.cancel()
-            raise
-    if v0 != n_records:
-        raise VcfConversionError(f"{path}: {v0} records read but its index counts {n_records}; re-index it")
+        for v0, fixed, counts, carriers in _in_order(pool, chunks(), threads):
+            if on_chunk is not None:
+                on_chunk(v0, fixed, counts, carriers)
+    if n_read != n_records:
+        raise VcfConversionError(f"{path}: {n_read} records read but its index counts {n_records}; re-index it")
     VcfZarrIndexer(out).create_index()
-    return ConversionResult(len(header.samples), v0, conv.format_fields, conv.skipped)
-
-
-def _finish(item: tuple[int, Future], on_chunk: ChunkConsumer | None) -> None:
-    v0, fut = item
-    fixed, counts, carriers = fut.result()
-    if on_chunk is not None:
-        on_chunk(v0, fixed, counts, carriers)
+    return ConversionResult(len(header.samples), n_read, conv.format_fields, conv.skipped)
