@@ -169,7 +169,7 @@ class _IndexWriter:
         self.n_carrier_rows = 0
 
     def add(self, v0: int, fixed: dict[str, np.ndarray], counts: AlleleCounts, carriers: tuple) -> None:
-        self.variants.write_table(_variant_table(_annotation_from_columns(v0, fixed, self.contig_ids), counts))
+        self.variants.write_table(_variant_table(_annotation(v0, fixed, self.contig_ids), counts))
         vi, si, g = carriers
         self.carriers.write_table(_carrier_table(vi + v0, si, g))
         self.n_carrier_rows += len(vi)
@@ -390,57 +390,48 @@ def _strings(values: object) -> np.ndarray:
     return np.asarray(values).astype(object)
 
 
-def _string_column(root: zarr.Group, name: str, sl: slice | np.ndarray) -> np.ndarray:
-    if name not in root:
-        n = (sl.stop - sl.start) if isinstance(sl, slice) else len(sl)
-        return np.full(n, "", dtype=object)
-    arr = root[name]
-    values = _strings(arr[sl] if isinstance(sl, slice) else arr.oindex[sl])
-    values[values == "."] = ""  # bio2zarr keeps an absent INFO string as "."
-    return values
+_ANNOTATION_ARRAYS = (
+    "variant_contig",
+    "variant_position",
+    "variant_allele",
+    "variant_GENE",
+    "variant_CSQ",
+    "variant_POPAF",
+)
 
 
 def _annotation_block(root: zarr.Group, v0: int, v1: int, contig_ids: np.ndarray) -> dict[str, np.ndarray]:
-    sl = slice(v0, v1)
-    alleles = _strings(root["variant_allele"][sl])
-    if "variant_POPAF" in root:
-        popaf = np.asarray(root["variant_POPAF"][sl], dtype=np.float32)
-    else:
-        popaf = np.full(v1 - v0, np.nan, dtype=np.float32)
-    return {
-        "variant_index": np.arange(v0, v1, dtype=np.int64),
-        "contig": contig_ids[np.asarray(root["variant_contig"][sl])],
-        "position": np.asarray(root["variant_position"][sl], dtype=np.int64),
-        "ref": alleles[:, 0],
-        "alt": alleles[:, 1] if alleles.shape[1] > 1 else np.full(v1 - v0, "", dtype=object),
-        "gene": _string_column(root, "variant_GENE", sl),
-        "csq": _string_column(root, "variant_CSQ", sl),
-        "popaf": popaf,
-    }
+    """Annotation columns of variants v0..v1, read from the Zarr."""
+    columns = {name: np.asarray(root[name][v0:v1]) for name in _ANNOTATION_ARRAYS if name in root}
+    return _annotation(v0, columns, contig_ids)
 
 
-def _annotation_from_columns(v0: int, fixed: Mapping[str, np.ndarray], contig_ids: np.ndarray) -> dict[str, np.ndarray]:
-    """The same columns as :func:`_annotation_block`, from a chunk the converter has just parsed."""
-    n = len(fixed["variant_position"])
-    alleles = fixed["variant_allele"]
+def _annotation(v0: int, columns: Mapping[str, np.ndarray], contig_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Annotation columns of the variant table from VCF Zarr arrays of consecutive variants from ``v0``.
 
-    def info(name: str) -> np.ndarray:
-        values = fixed.get(f"variant_{name}")
+    The arrays are read back from the store or were just parsed by the
+    converter; absent INFO arrays give empty strings and a null POPAF.
+    """
+    n = len(columns["variant_position"])
+    alleles = columns["variant_allele"].astype(object)
+
+    def strings(name: str) -> np.ndarray:
+        values = columns.get(name)
         if values is None:
             return np.full(n, "", dtype=object)
         values = values.astype(object)
-        values[values == "."] = ""
+        values[values == "."] = ""  # an absent INFO string is kept as "."
         return values
 
-    popaf = fixed.get("variant_POPAF")
+    popaf = columns.get("variant_POPAF")
     return {
         "variant_index": np.arange(v0, v0 + n, dtype=np.int64),
-        "contig": contig_ids[fixed["variant_contig"]],
-        "position": fixed["variant_position"].astype(np.int64),
+        "contig": contig_ids[columns["variant_contig"]],
+        "position": columns["variant_position"].astype(np.int64),
         "ref": alleles[:, 0],
-        "alt": alleles[:, 1],
-        "gene": info("GENE"),
-        "csq": info("CSQ"),
+        "alt": alleles[:, 1] if alleles.shape[1] > 1 else np.full(n, "", dtype=object),
+        "gene": strings("variant_GENE"),
+        "csq": strings("variant_CSQ"),
         "popaf": np.full(n, np.nan, dtype=np.float32) if popaf is None else popaf.reshape(n).astype(np.float32),
     }
 
