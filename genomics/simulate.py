@@ -52,10 +52,10 @@ _GENIC_CSQ = ("intron_variant", "synonymous_variant", "missense_variant", *LOSS_
 _GENIC_WEIGHTS = np.array([0.78, 0.08, 0.11, 0.012, 0.008, 0.004, 0.004, 0.002])
 _SNV_ONLY = {"synonymous_variant", "missense_variant", "stop_gained", "start_lost"}
 
-# Site kinds carried with each chunk.
 # Pseudo-autosomal regions of GRCh38 chrX (1-based, inclusive): diploid in everyone.
 X_PAR = ((10_001, 2_781_479), (155_701_383, 156_030_895))
 
+# Site kinds carried with each chunk.
 KIND_SIMULATED = 0
 KIND_SPIKE = 1
 KIND_SIGNAL = 2
@@ -673,9 +673,9 @@ class Simulation:
             chrom = layout.chrom[sl]
             pos = layout.pos[sl]
             x_rows = np.flatnonzero(_haploid_in_males(chrom, pos))
-            hemizygous = x_rows[:, None], np.flatnonzero(ped.male)[None, :]
-            if len(x_rows):  # a male founder has one X: his first haplotype
-                full[hemizygous[0], hemizygous[1], 1] = full[hemizygous[0], hemizygous[1], 0]
+            male_founders = ped.founders[ped.male[ped.founders]]
+            if len(x_rows) and len(male_founders):  # a male founder has one X: his first haplotype
+                full[x_rows[:, None], male_founders[None, :], 1] = full[x_rows[:, None], male_founders[None, :], 0]
             prev_c = np.concatenate([[prev_chrom], chrom[:-1]])
             prev_p = np.concatenate([[prev_pos], pos[:-1]])
             p_switch = np.where(prev_c == chrom, np.minimum(0.5, RECOMBINATION_RATE * (pos - prev_p)), 0.5)
