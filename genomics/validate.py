@@ -11,14 +11,12 @@ of the decompressed text (header, samples, record structure, ordering), a
 parse of every record with htslib through ``pysam.VariantFile`` (its errors are
 mapped back to line numbers by counting records) and, for germline VCFs, the
 genotype store converter's own parser (``genomics.vcfzarr.find_problems``:
-every record it would stop at, with the sample and FORMAT field; its
-threads parse without the GIL). The tabix index is then checked for presence, age and
-agreement with the records.
+every record it would stop at, with the sample and FORMAT field). The tabix
+index is then checked for presence, age and agreement with the records.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,7 +25,7 @@ from pathlib import Path
 
 import pysam
 
-from genomics.vcfzarr import VcfConversionError, find_problems
+from genomics.vcfzarr import DEFAULT_THREADS, VcfConversionError, find_problems
 
 # The 28-byte empty block that ends every complete BGZF file (SAM/BAM spec 4.1.2).
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
@@ -425,7 +423,7 @@ def _parse_with_htslib(path: Path, scan: _ScanResult, report: _Report) -> None:
 
 def _converter_problems(path: Path) -> list[VcfConversionError]:
     try:
-        return find_problems(path, threads=max(1, min(4, os.cpu_count() or 1)))
+        return find_problems(path, threads=DEFAULT_THREADS)
     except VcfConversionError:
         return []  # header or compression: the other passes report it
 

@@ -33,6 +33,7 @@ DP and GQ are not stored (listed in :attr:`ConversionResult.skipped_fields`).
 
 from __future__ import annotations
 
+import os
 import queue
 import re
 import shutil
@@ -64,6 +65,8 @@ _META = re.compile(r"^##([^=]+)=(.*)$")
 _STRUCTURED = re.compile(r"^<(.*)>$")
 
 FLOAT32_MISSING = constants.FLOAT32_MISSING
+# Parser threads when the caller does not say: one per core, at most 4.
+DEFAULT_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 class VcfConversionError(ValueError):

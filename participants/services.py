@@ -21,6 +21,7 @@ from audit.models import AuditAction, AuditOutcome
 from audit.services import record
 from genomics.store import GenotypeStore, import_vcf
 from genomics.validate import Problem
+from genomics.vcfzarr import DEFAULT_THREADS
 from participants import bundle as fmt
 from participants.bulk import bulk_insert
 from participants.models import (
@@ -70,7 +71,9 @@ def _refuse(problems: list[Problem], *, name: str, by: Any) -> ReleaseRefused:
     return ReleaseRefused(problems)
 
 
-def release_ingest(*, bundle_path: str | Path, name: str, by: Any = None, workers: int = 2) -> IngestResult:
+def release_ingest(
+    *, bundle_path: str | Path, name: str, by: Any = None, workers: int = DEFAULT_THREADS
+) -> IngestResult:
     """Validate the bundle at ``bundle_path`` and load it as release ``name``.
 
     ``workers`` threads parse and write the genotype store.

@@ -1,9 +1,9 @@
-import os
 import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from genomics.vcfzarr import DEFAULT_THREADS
 from participants.ontology import ontology_load, ontology_loaded
 from participants.services import ReleaseRefused, release_ingest
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers",
             type=int,
-            default=min(4, os.cpu_count() or 1),
+            default=DEFAULT_THREADS,
             help="Threads that parse and write the genotype store (default: one per core, at most 4).",
         )
 
