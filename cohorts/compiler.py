@@ -26,7 +26,6 @@ from django.db.models import Count, Q, QuerySet
 from cohorts.criteria import CONSEQUENCE_CLASSES, Criteria, Criterion
 from genomics.store import GenotypeStore
 from participants.models import (
-    ConsentStatus,
     DataRelease,
     Disease,
     HpoAncestor,
@@ -36,6 +35,7 @@ from participants.models import (
     PhenotypeAncestor,
     Tumour,
 )
+from participants.selectors import release_consenting
 
 
 @lru_cache(maxsize=8)
@@ -45,10 +45,6 @@ def _store(path: str) -> GenotypeStore:
 
 def genotype_store(release: DataRelease) -> GenotypeStore:
     return _store(str(Path(settings.DATA_ROOT) / release.store_path))
-
-
-def consenting(release: DataRelease) -> QuerySet[Participant]:
-    return Participant.objects.filter(release=release, consent_status=ConsentStatus.CONSENTING)
 
 
 def _band_bounds(band: str) -> tuple[int, int | None]:
@@ -154,7 +150,7 @@ def _criteria_q(criteria: Criteria, release: DataRelease) -> Q:
 
 def compile_criteria(criteria: Criteria, release: DataRelease) -> QuerySet[Participant]:
     """The consenting participants of ``release`` that meet ``criteria``."""
-    return consenting(release).filter(_criteria_q(criteria, release))
+    return release_consenting(release).filter(_criteria_q(criteria, release))
 
 
 def count_cells(criteria: Criteria, release: DataRelease) -> dict[tuple[str, str], int]:
@@ -231,8 +227,8 @@ def count_each(criteria: Sequence[Criterion], release: DataRelease) -> list[int]
         else:
             found[i] = n
     if len(rest) == 1:
-        found[rest[0]] = consenting(release).filter(criterion_q(criteria[rest[0]], release)).count()
+        found[rest[0]] = release_consenting(release).filter(criterion_q(criteria[rest[0]], release)).count()
     elif rest:
         counts = {f"c{i}": Count("pk", filter=criterion_q(criteria[i], release)) for i in rest}
-        found.update({int(key[1:]): n for key, n in consenting(release).aggregate(**counts).items()})
+        found.update({int(key[1:]): n for key, n in release_consenting(release).aggregate(**counts).items()})
     return [found[i] for i in range(len(criteria))]

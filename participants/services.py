@@ -25,7 +25,6 @@ from genomics.vcfzarr import DEFAULT_THREADS
 from participants import bundle as fmt
 from participants.bulk import bulk_insert
 from participants.models import (
-    ConsentStatus,
     DataRelease,
     Disease,
     Gene,
@@ -36,6 +35,7 @@ from participants.models import (
     Withdrawal,
 )
 from participants.ontology import phenotype_rollup_build
+from participants.selectors import release_consenting
 
 BATCH = 5000
 RELEASES_DIR = "releases"
@@ -164,7 +164,7 @@ def consenting_by(release: DataRelease) -> dict[str, dict[str, int]]:
     """{column: {value: consenting participants}} for MARGINAL_COLUMNS and
     RELATED_MARGINALS, as the database sees them (age_at_consent is its
     generated column)."""
-    consenting = Participant.objects.filter(release=release, consent_status=ConsentStatus.CONSENTING).order_by()
+    consenting = release_consenting(release).order_by()
     counts = {
         column: {str(value): n for value, n in consenting.values_list(column).annotate(n=Count("pk"))}
         for column in MARGINAL_COLUMNS
