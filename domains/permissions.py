@@ -13,7 +13,7 @@ import enum
 from datetime import date
 from typing import Any
 
-from django.db.models import Exists
+from django.db.models import Exists, QuerySet
 from django.utils import dateformat, timezone
 
 from accounts.authorization import Permission, has_permission
@@ -55,13 +55,14 @@ def is_domain_lead(user: Any, domain: Domain) -> bool:
     return has_permission(user, Permission.DOMAIN_REVIEW_MEMBERSHIP, domain)
 
 
+def _approved_membership(user: Any, domain_id: int) -> QuerySet[MembershipApplication]:
+    return MembershipApplication.objects.filter(domain_id=domain_id, applicant=user, status=MembershipStatus.APPROVED)
+
+
 def is_domain_member(user: Any, domain: Domain | int) -> bool:
     if not _signed_in(user):
         return False
-    domain_id = domain.pk if isinstance(domain, Domain) else domain
-    return MembershipApplication.objects.filter(
-        domain_id=domain_id, applicant=user, status=MembershipStatus.APPROVED
-    ).exists()
+    return _approved_membership(user, domain.pk if isinstance(domain, Domain) else domain).exists()
 
 
 def is_project_member(user: Any, project: Project) -> bool:
@@ -69,10 +70,8 @@ def is_project_member(user: Any, project: Project) -> bool:
     membership takes the person off every project in it, at the next request."""
     if not _signed_in(user):
         return False
-    in_domain = MembershipApplication.objects.filter(
-        domain_id=project.domain_id, applicant=user, status=MembershipStatus.APPROVED
-    )
-    return ProjectMember.objects.filter(project=project, user=user).filter(Exists(in_domain)).exists()
+    in_domain = Exists(_approved_membership(user, project.domain_id))
+    return ProjectMember.objects.filter(project=project, user=user).filter(in_domain).exists()
 
 
 def _party_for(workflow: Workflow, action: Action) -> Party:
