@@ -606,11 +606,17 @@ class _Converter:
         fixed("filter_id", [f for f, _ in self.header.filters], string, ["filters"])
         fixed("filter_description", [d for _, d in self.header.filters], string, ["filters"])
 
+        sizes = {
+            "variants": n_variants,
+            "samples": n,
+            "ploidy": 2,
+            "alleles": 2,
+            "alt_alleles": 1,
+            "filters": len(self.header.filters),
+        }
+
         def empty(name, dtype, dims, compressor, description=""):
-            sizes = {"variants": n_variants, "samples": n, "ploidy": 2, "alleles": 2, "alt_alleles": 1}
-            shape = [sizes.get(d, 0) for d in dims]
-            if "filters" in dims:
-                shape[dims.index("filters")] = len(self.header.filters)
+            shape = [sizes[d] for d in dims]
             chunks = [{"variants": vc, "samples": sc}.get(d, s) for d, s in zip(dims, shape, strict=True)]
             a = zarr_utils.create_empty_group_array(
                 root,
