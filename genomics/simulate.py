@@ -29,24 +29,13 @@ import msprime
 import numpy as np
 
 from genomics.genes import CONTIG_LENGTHS, GeneTable, contig_sort_key, default_gene_table
+from participants import vocabularies as vocab
 
-ANCESTRIES: tuple[str, ...] = ("AFR", "EAS", "EUR", "SAS", "AMR", "OTH")
-
-# Most severe consequence terms (Sequence Ontology) this package emits.
-LOSS_OF_FUNCTION: tuple[str, ...] = (
-    "stop_gained",
-    "frameshift_variant",
-    "splice_donor_variant",
-    "splice_acceptor_variant",
-    "start_lost",
-)
-CONSEQUENCES: tuple[str, ...] = (
-    *LOSS_OF_FUNCTION,
-    "missense_variant",
-    "synonymous_variant",
-    "intron_variant",
-    "intergenic_variant",
-)
+# Genetic ancestries a sample may have, and the most severe consequence
+# terms (Sequence Ontology) this package emits: the release's vocabularies.
+ANCESTRIES: tuple[str, ...] = vocab.ANCESTRIES.values
+LOSS_OF_FUNCTION: tuple[str, ...] = vocab.LOSS_OF_FUNCTION
+CONSEQUENCES: tuple[str, ...] = vocab.CONSEQUENCES
 # Relative weights of consequences for a variant inside a gene (rare variant).
 _GENIC_CSQ = ("intron_variant", "synonymous_variant", "missense_variant", *LOSS_OF_FUNCTION)
 _GENIC_WEIGHTS = np.array([0.78, 0.08, 0.11, 0.012, 0.008, 0.004, 0.004, 0.002])
@@ -248,7 +237,7 @@ def _build_pedigree(samples: Sequence[SampleSpec]) -> _Pedigree:
     ancestry = [s.ancestry for s in samples]
     male = [s.sex == "male" for s in samples]
     for s in samples:
-        if s.sex not in ("female", "male", "unknown"):
+        if s.sex not in vocab.SEXES.values:
             raise ValueError(f"sample {s.sample_id!r}: unknown sex {s.sex!r}; expected female, male or unknown")
     for a in ancestry:
         if a not in ANCESTRIES:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from genomics.validate import Problem, validate_germline_vcf, validate_somatic_vcf
+from participants import vocabularies as vocab
 
 FORMAT_VERSION = 1
 GENOME_BUILDS = {"GRCh38"}
@@ -32,15 +33,6 @@ GENES = "genes.tsv"
 GERMLINE = "germline.vcf.gz"
 SOMATIC_DIR = "somatic"
 
-PROGRAMMES = ("rare_disease", "cancer")
-SEXES = ("female", "male", "unknown")
-ANCESTRIES = ("AFR", "AMR", "EAS", "EUR", "SAS", "OTH")
-CONSENT = ("consenting", "withdrawn")
-VITAL = ("alive", "deceased")
-RELATIONSHIPS = ("proband", "mother", "father", "sibling", "other", "")
-AFFECTION = ("affected", "unaffected", "unknown")
-STAGES = ("I", "II", "III", "IV", "")
-SAMPLE_TYPES = ("primary", "metastatic")
 STRANDS = ("+", "-")
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
@@ -146,18 +138,18 @@ TABLES: dict[str, Table] = {
         PARTICIPANTS,
         {
             "participant_id": _identifier,
-            "programme": _one_of(*PROGRAMMES),
-            "sex": _one_of(*SEXES),
+            "programme": _one_of(*vocab.RECRUITMENT_PROGRAMMES.values),
+            "sex": _one_of(*vocab.SEXES.values),
             "year_of_birth": _year_of_birth,
-            "genetic_ancestry": _one_of(*ANCESTRIES),
+            "genetic_ancestry": _one_of(*vocab.ANCESTRIES.values),
             "recruiting_centre": _text,
-            "consent_status": _one_of(*CONSENT),
+            "consent_status": _one_of(*vocab.CONSENT.values),
             "consent_month": _month,
-            "vital_status": _one_of(*VITAL),
+            "vital_status": _one_of(*vocab.VITAL_STATUSES.values),
             "death_month": _optional_month,
             "family_id": _optional_identifier,
-            "relationship_to_proband": _one_of(*RELATIONSHIPS),
-            "affection_status": _one_of(*AFFECTION),
+            "relationship_to_proband": _one_of(*vocab.FAMILY_ROLES.values),
+            "affection_status": _one_of(*vocab.AFFECTION.values),
         },
     ),
     PHENOTYPES: Table(PHENOTYPES, {"participant_id": _identifier, "hpo_id": _hpo_id, "observed": _yes_no}),
@@ -176,8 +168,8 @@ TABLES: dict[str, Table] = {
             "participant_id": _identifier,
             "tumour_sample_id": _identifier,
             "disease_type": _disease_type,
-            "stage": _one_of(*STAGES),
-            "sample_type": _one_of(*SAMPLE_TYPES),
+            "stage": _one_of(*vocab.STAGES.values),
+            "sample_type": _one_of(*vocab.SAMPLE_TYPES.values),
             "diagnosis_month": _month,
         },
     ),
@@ -208,7 +200,7 @@ class Bundle:
         return not self.problems
 
     def consenting_ids(self) -> list[str]:
-        return [r["participant_id"] for r in self.rows.get(PARTICIPANTS, []) if r["consent_status"] == "consenting"]
+        return [r["participant_id"] for r in self.rows.get(PARTICIPANTS, []) if r["consent_status"] == vocab.CONSENTING]
 
 
 def _problem(file: str, line: int | None, column: str | None, code: str, message: str) -> Problem:
@@ -344,7 +336,7 @@ def _cross_check(bundle: Bundle, known_hpo: set[str] | None) -> None:
         )
     by_id = {r["participant_id"]: r for r in participants}
     for row in participants:
-        if row["vital_status"] == "alive" and row["death_month"]:
+        if row["vital_status"] == vocab.ALIVE and row["death_month"]:
             problems.append(
                 _problem(
                     PARTICIPANTS,
@@ -361,7 +353,7 @@ def _cross_check(bundle: Bundle, known_hpo: set[str] | None) -> None:
                 )
             )
 
-    withdrawn = {pid for pid, r in by_id.items() if r["consent_status"] == "withdrawn"}
+    withdrawn = {pid for pid, r in by_id.items() if r["consent_status"] == vocab.WITHDRAWN}
     for name in (PHENOTYPES, DISEASES, TUMOURS):
         for row in bundle.rows.get(name, []):
             pid = row["participant_id"]
@@ -421,7 +413,7 @@ def _cross_check(bundle: Bundle, known_hpo: set[str] | None) -> None:
         )
     for row in bundle.rows.get(TUMOURS, []):
         participant = by_id.get(row["participant_id"])
-        if participant is not None and participant["programme"] != "cancer":
+        if participant is not None and participant["programme"] != vocab.CANCER:
             problems.append(
                 _problem(
                     TUMOURS,

@@ -10,63 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models.functions import Cast, Substr
 
-
-class Programme(models.TextChoices):
-    RARE_DISEASE = "rare_disease", "Rare disease"
-    CANCER = "cancer", "Cancer"
-
-
-class Sex(models.TextChoices):
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    UNKNOWN = "unknown", "Unknown"
-
-
-class Ancestry(models.TextChoices):
-    AFR = "AFR", "African"
-    AMR = "AMR", "Admixed American"
-    EAS = "EAS", "East Asian"
-    EUR = "EUR", "European"
-    SAS = "SAS", "South Asian"
-    OTH = "OTH", "Other"
-
-
-class ConsentStatus(models.TextChoices):
-    CONSENTING = "consenting", "Consenting"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-
-
-class VitalStatus(models.TextChoices):
-    ALIVE = "alive", "Alive"
-    DECEASED = "deceased", "Deceased"
-
-
-class Relationship(models.TextChoices):
-    PROBAND = "proband", "Proband"
-    MOTHER = "mother", "Mother"
-    FATHER = "father", "Father"
-    SIBLING = "sibling", "Sibling"
-    OTHER = "other", "Other relative"
-    NONE = "", "Not in a family"
-
-
-class Affection(models.TextChoices):
-    AFFECTED = "affected", "Affected"
-    UNAFFECTED = "unaffected", "Unaffected"
-    UNKNOWN = "unknown", "Unknown"
-
-
-class SampleType(models.TextChoices):
-    PRIMARY = "primary", "Primary"
-    METASTATIC = "metastatic", "Metastatic"
-
-
-class Stage(models.TextChoices):
-    I = "I", "I"  # noqa: E741
-    II = "II", "II"
-    III = "III", "III"
-    IV = "IV", "IV"
-    UNKNOWN = "", "Not recorded"
+from participants import vocabularies as vocab
 
 
 class DataRelease(models.Model):
@@ -98,18 +42,18 @@ class DataRelease(models.Model):
 class Participant(models.Model):
     release = models.ForeignKey(DataRelease, on_delete=models.CASCADE, related_name="participants")
     participant_id = models.CharField(max_length=40, help_text="Pseudonymous id; never shown to researchers.")
-    programme = models.CharField(max_length=16, choices=Programme.choices)
-    sex = models.CharField(max_length=8, choices=Sex.choices)
+    programme = models.CharField(max_length=16, choices=vocab.RECRUITMENT_PROGRAMMES.choices)
+    sex = models.CharField(max_length=8, choices=vocab.SEXES.choices)
     year_of_birth = models.PositiveSmallIntegerField()
-    genetic_ancestry = models.CharField(max_length=3, choices=Ancestry.choices)
+    genetic_ancestry = models.CharField(max_length=3, choices=vocab.ANCESTRIES.choices)
     recruiting_centre = models.CharField(max_length=100)
-    consent_status = models.CharField(max_length=12, choices=ConsentStatus.choices)
+    consent_status = models.CharField(max_length=12, choices=vocab.CONSENT.choices)
     consent_month = models.CharField(max_length=7, help_text="YYYY-MM")
-    vital_status = models.CharField(max_length=10, choices=VitalStatus.choices)
+    vital_status = models.CharField(max_length=10, choices=vocab.VITAL_STATUSES.choices)
     death_month = models.CharField(max_length=7, blank=True)
     family_id = models.CharField(max_length=40, blank=True)
-    relationship_to_proband = models.CharField(max_length=10, choices=Relationship.choices, blank=True)
-    affection_status = models.CharField(max_length=10, choices=Affection.choices)
+    relationship_to_proband = models.CharField(max_length=10, choices=vocab.FAMILY_ROLES.choices, blank=True)
+    affection_status = models.CharField(max_length=10, choices=vocab.AFFECTION.choices)
     sample_index = models.PositiveIntegerField(
         null=True, blank=True, help_text="Column of this participant in the release's genotype store."
     )
@@ -124,7 +68,7 @@ class Participant(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["release", "participant_id"], name="unique_participant_in_release"),
             models.CheckConstraint(
-                condition=models.Q(vital_status="deceased") | models.Q(death_month=""),
+                condition=models.Q(vital_status=vocab.DECEASED) | models.Q(death_month=""),
                 name="death_month_only_if_deceased",
             ),
         ]
@@ -256,8 +200,8 @@ class Tumour(models.Model):
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="tumours")
     tumour_sample_id = models.CharField(max_length=40)
     disease_type = models.CharField(max_length=40, db_index=True)
-    stage = models.CharField(max_length=3, choices=Stage.choices, blank=True)
-    sample_type = models.CharField(max_length=10, choices=SampleType.choices)
+    stage = models.CharField(max_length=3, choices=vocab.STAGES.choices, blank=True)
+    sample_type = models.CharField(max_length=10, choices=vocab.SAMPLE_TYPES.choices)
     diagnosis_month = models.CharField(max_length=7)
     somatic_vcf = models.CharField(max_length=300, help_text="Relative to the release's directory in DATA_ROOT.")
 

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from audit.models import AuditAction
 from audit.services import record
+from participants import vocabularies as vocab
 from participants.bulk import bulk_insert
 from participants.models import (
-    ConsentStatus,
     DataRelease,
     HpoAncestor,
     HpoGene,
@@ -139,7 +139,7 @@ def phenotype_rollup_build(release: DataRelease) -> int:
         "ORDER BY 1, 2, 3, 4"  # in primary-key order
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [release.pk, ConsentStatus.CONSENTING])
+        cursor.execute(sql, [release.pk, vocab.CONSENTING])
         written = cursor.rowcount
         if connection.vendor == "postgresql":
             # Fresh statistics, so the first count queries on the release get a good plan.

@@ -32,6 +32,7 @@ from genomics.genes import GeneTable, default_gene_table
 from genomics.simulate import CaseControlSignal, SampleSpec, SpikedVariant, simulate_genotypes
 from genomics.vcf import simulate_somatic_variants, write_germline_vcf, write_somatic_vcf
 from participants import bundle as fmt
+from participants import vocabularies as vocab
 
 DATA_CUTOFF = (2025, 6)  # last month of follow-up in the synthetic clinical data
 
@@ -112,7 +113,7 @@ class Person:
     centre: str
     consent: str
     consent_month: str
-    vital: str = "alive"
+    vital: str = vocab.ALIVE
     death_month: str = ""
     family_id: str = ""
     relationship: str = ""
@@ -228,9 +229,9 @@ def _generate(
     signal_cases: set[str] = set()
 
     for person in people:
-        if person.consent == "withdrawn":
+        if person.consent == vocab.WITHDRAWN:
             continue
-        if person.programme == "rare_disease" and person.relationship in ("proband", ""):
+        if person.programme == vocab.RARE_DISEASE and person.relationship in ("proband", ""):
             disease = rd_diseases[int(rng.choice(len(rd_diseases), p=weights / weights.sum()))]
             diseases.append((person.participant_id, disease.group, disease.subgroup, disease.specific))
             candidates = [g for g in disease.genes if g in genes]
@@ -251,7 +252,7 @@ def _generate(
                 inherited_from = None
                 if person.mother and person.father and rng.random() < 0.4:
                     parent = person.mother if rng.random() < 0.5 else person.father
-                    if by_id[parent].consent == "consenting":
+                    if by_id[parent].consent == vocab.CONSENTING:
                         inherited_from = parent
                         carriers[parent] = 1
                 consequence = str(
@@ -267,36 +268,36 @@ def _generate(
                         "inherited_from": inherited_from,
                     }
                 )
-        elif person.programme == "rare_disease" and person.affection == "affected":
+        elif person.programme == vocab.RARE_DISEASE and person.affection == "affected":
             for term in rng.choice(terms.all_terms, size=int(rng.integers(1, 3)), replace=False):
                 phenotypes.append((person.participant_id, str(term), "yes"))
-        elif person.programme == "cancer":
+        elif person.programme == vocab.CANCER:
             tumours.extend(_make_tumours(person, cancer_types[person.participant_id], rng))
 
     # Deaths of cancer participants follow their tumours' stage.
     for person in people:
-        if person.programme == "cancer" and person.consent == "consenting":
+        if person.programme == vocab.CANCER and person.consent == vocab.CONSENTING:
             first = min(
                 (t for t in tumours if t["participant_id"] == person.participant_id), key=lambda t: t["diagnosis_month"]
             )
             follow_up = _months_until_cutoff(first["diagnosis_month"])
             months_to_death = int(rng.exponential(1 / STAGE_HAZARD[first["stage"]]))
             if 0 < months_to_death <= follow_up:
-                person.vital = "deceased"
+                person.vital = vocab.DECEASED
                 person.death_month = _add_months(first["diagnosis_month"], months_to_death)
-        elif person.consent == "consenting" and rng.random() < 0.01:
-            person.vital = "deceased"
+        elif person.consent == vocab.CONSENTING and rng.random() < 0.01:
+            person.vital = vocab.DECEASED
             person.death_month = _add_months(person.consent_month, int(rng.integers(1, 60)))
             if _months_until_cutoff(person.death_month) < 0:
-                person.vital, person.death_month = "alive", ""
+                person.vital, person.death_month = vocab.ALIVE, ""
 
-    genomes = [p for p in people if p.consent == "consenting"]
+    genomes = [p for p in people if p.consent == vocab.CONSENTING]
     samples = [
         SampleSpec(
             p.participant_id,
             p.ancestry,
-            mother_id=p.mother if p.mother in by_id and by_id[p.mother].consent == "consenting" else None,
-            father_id=p.father if p.father in by_id and by_id[p.father].consent == "consenting" else None,
+            mother_id=p.mother if p.mother in by_id and by_id[p.mother].consent == vocab.CONSENTING else None,
+            father_id=p.father if p.father in by_id and by_id[p.father].consent == vocab.CONSENTING else None,
             de_novo=p.de_novo,
             sex=p.sex,
         )
@@ -362,7 +363,7 @@ def _generate(
     return {
         "path": str(out),
         "participants": len(people),
-        "withdrawn": sum(p.consent == "withdrawn" for p in people),
+        "withdrawn": sum(p.consent == vocab.WITHDRAWN for p in people),
         "genomes": len(genomes),
         "phenotype_rows": len(phenotypes),
         "tumours": len(tumours),
@@ -400,12 +401,12 @@ def _make_people(n: int, rng: np.random.Generator, withdrawn_fraction: float) ->
             family = f"FAM{next(family_number):06d}"
             mother = Person(
                 new_id(),
-                "rare_disease",
+                vocab.RARE_DISEASE,
                 "female",
                 proband_year - int(rng.integers(20, 41)),
                 ancestry,
                 centre,
-                "consenting",
+                vocab.CONSENTING,
                 month,
                 family_id=family,
                 relationship="mother",
@@ -413,12 +414,12 @@ def _make_people(n: int, rng: np.random.Generator, withdrawn_fraction: float) ->
             )
             father = Person(
                 new_id(),
-                "rare_disease",
+                vocab.RARE_DISEASE,
                 "male",
                 proband_year - int(rng.integers(20, 46)),
                 ancestry,
                 centre,
-                "consenting",
+                vocab.CONSENTING,
                 month,
                 family_id=family,
                 relationship="father",
@@ -426,12 +427,12 @@ def _make_people(n: int, rng: np.random.Generator, withdrawn_fraction: float) ->
             )
             proband = Person(
                 new_id(),
-                "rare_disease",
+                vocab.RARE_DISEASE,
                 sex,
                 proband_year,
                 ancestry,
                 centre,
-                "consenting",
+                vocab.CONSENTING,
                 month,
                 family_id=family,
                 relationship="proband",
@@ -445,12 +446,12 @@ def _make_people(n: int, rng: np.random.Generator, withdrawn_fraction: float) ->
             people.append(
                 Person(
                     new_id(),
-                    "rare_disease",
+                    vocab.RARE_DISEASE,
                     sex,
                     proband_year,
                     ancestry,
                     centre,
-                    "consenting",
+                    vocab.CONSENTING,
                     month,
                     affection="affected",
                 )
@@ -461,12 +462,12 @@ def _make_people(n: int, rng: np.random.Generator, withdrawn_fraction: float) ->
         sex = str(rng.choice(CANCER_TYPES[cancer_type_index][2]))
         person = Person(
             new_id(),
-            "cancer",
+            vocab.CANCER,
             sex,
             int(rng.integers(1930, 1995)),
             ancestry,
             str(rng.choice(RECRUITING_CENTRES)),
-            "consenting",
+            vocab.CONSENTING,
             consent_month(),
             affection="affected",
         )
@@ -474,7 +475,7 @@ def _make_people(n: int, rng: np.random.Generator, withdrawn_fraction: float) ->
         people.append(person)
     for person in people:
         if rng.random() < withdrawn_fraction:
-            person.consent = "withdrawn"
+            person.consent = vocab.WITHDRAWN
     return people, cancer_types
 
 
@@ -485,7 +486,7 @@ def _cancer_weights() -> np.ndarray:
 
 def _make_tumours(person: Person, cancer_type: str, rng: np.random.Generator) -> list[dict[str, str]]:
     diagnosis = _add_months(person.consent_month, -int(rng.integers(0, 6)))
-    stage = str(rng.choice(["I", "II", "III", "IV", ""], p=[0.22, 0.30, 0.25, 0.15, 0.08]))
+    stage = str(rng.choice(vocab.STAGES.values, p=[0.22, 0.30, 0.25, 0.15, 0.08]))
     rows = [{
         "participant_id": person.participant_id, "tumour_sample_id": f"{person.participant_id}-T1",
         "disease_type": cancer_type, "stage": stage, "sample_type": "primary", "diagnosis_month": diagnosis,
