@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from cohorts import criteria as crit
 from cohorts.services import cohort_count
+from participants import vocabularies as vocab
 
 pytestmark = pytest.mark.django_db
 
@@ -19,13 +20,13 @@ def _subset(values):
 
 
 simple_criterion = st.one_of(
-    st.builds(lambda v: {"type": "programme", "values": v}, _subset(crit.PROGRAMMES)),
-    st.builds(lambda v: {"type": "sex", "values": v}, _subset(crit.SEXES)),
+    st.builds(lambda v: {"type": "programme", "values": v}, _subset(vocab.RECRUITMENT_PROGRAMMES.criterion_values)),
+    st.builds(lambda v: {"type": "sex", "values": v}, _subset(vocab.SEXES.criterion_values)),
     st.builds(lambda v: {"type": "age_band", "values": v}, _subset(crit.AGE_BANDS)),
-    st.builds(lambda v: {"type": "ancestry", "values": v}, _subset(crit.ANCESTRIES)),
-    st.builds(lambda v: {"type": "family_role", "values": v}, _subset(crit.FAMILY_ROLES)),
-    st.builds(lambda v: {"type": "vital_status", "values": v}, _subset(crit.VITAL)),
-    st.builds(lambda v: {"type": "tumour", "stages": v}, _subset(crit.STAGES)),
+    st.builds(lambda v: {"type": "ancestry", "values": v}, _subset(vocab.ANCESTRIES.criterion_values)),
+    st.builds(lambda v: {"type": "family_role", "values": v}, _subset(vocab.FAMILY_ROLES.criterion_values)),
+    st.builds(lambda v: {"type": "vital_status", "values": v}, _subset(vocab.VITAL_STATUSES.criterion_values)),
+    st.builds(lambda v: {"type": "tumour", "stages": v}, _subset(vocab.STAGES.criterion_values)),
     st.builds(lambda t, o: {"type": "hpo", "term": t, "observed": o},
               st.sampled_from(["HP:0000707", "HP:0000478", "HP:0000598", "HP:0001626", "HP:0000118"]),
               st.booleans()),
