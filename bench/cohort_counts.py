@@ -11,9 +11,9 @@ of that name that this benchmark did not create is refused, never touched):
 1. Environment for the portal (DEBUG off, DATA_ROOT in bench/out, the count
    limit per hour raised), migrations, and the HPO ontology
    (``participants.ontology.ontology_write_tables``).
-2. A synthetic release written straight into the tables with COPY
-   (``participants.bulk.bulk_insert``) from seeded numpy draws; the full
-   generator and ingest are far too slow at this size. The vocabulary is the
+2. A synthetic release from seeded numpy draws, loaded by the portal's own
+   loader (``participants.loader.release_load``, COPY on PostgreSQL); the
+   full generator and the bundle's validation are far too slow at this size. The vocabulary is the
    synthetic generator's (``participants.synthetic``): rare-disease families
    (55% of participants: trios, quads with a sibling, mother-proband duos,
    singletons) and cancer participants (45%), sexes, years of birth, genetic
@@ -668,19 +668,20 @@ def make_phenotypes(people: People, n_target: int, seed: int) -> tuple[np.ndarra
 
 
 def load_rows(people: People, args: argparse.Namespace, params: dict[str, Any], timer: Timer) -> None:
+    """The release's rows, loaded by the portal's own loader (``participants.loader``)."""
     import datetime as dt
 
     from django.core.management import call_command
     from django.db import connection, transaction
-    from django.utils import timezone
 
+    from genomics.genes import default_gene_table
     from genomics.store import GenotypeStore
     from participants import bundle as fmt
-    from participants.bulk import bulk_insert
+    from participants import vocabularies as vocab
+    from participants.loader import ReleaseRows, release_load
     from participants.models import (
         DataRelease,
         Disease,
-        Gene,
         HpoAncestor,
         HpoGene,
         HpoTerm,
@@ -689,8 +690,7 @@ def load_rows(people: People, args: argparse.Namespace, params: dict[str, Any], 
         PhenotypeAncestor,
         Tumour,
     )
-    from participants.ontology import ontology_write_tables, phenotype_rollup_build
-    from participants.services import consenting_by
+    from participants.ontology import ontology_write_tables
     from participants.synthetic import CANCER_TYPES, RARE_DISEASES
 
     with timer.step("migrate"):
@@ -711,134 +711,66 @@ def load_rows(people: People, args: argparse.Namespace, params: dict[str, Any], 
         ph_person, ph_term, ph_obs = make_phenotypes(people, args.phenotypes, SEED + 2)
 
     n = len(people)
-    counts = {
-        "participants": n,
-        "consenting": int(people.consenting.sum()),
-        "programmes": {p: int((people.programme == p).sum()) for p in ("rare_disease", "cancer")},
-        "genomes": len(sample_index),
-        "phenotypes": int(ph_person.size),
-        "diseases": int((people.is_proband & people.consenting).sum()),
-        "tumours": int(people.t_person.size),
-        "genes": len(GENES),
-        "bench": params,
-    }
-    with transaction.atomic():
-        release = DataRelease.objects.create(
-            name=RELEASE,
-            release_date=dt.date(2025, 7, 1),
-            genome_build="GRCh38",
-            format_version=fmt.FORMAT_VERSION,
-            status=DataRelease.Status.CURRENT,
-            ingested_at=timezone.now(),
-            store_path=STORE_PATH,
-            bundle_sha256="0" * 64,
-            counts=counts,
-        )
-        consent_month = _months(people.consent_t)
-        death_month = _months(people.death_t)
-        with timer.step(f"COPY participants ({n:,})"):
-            bulk_insert(
-                Participant,
-                [
-                    "release",
-                    "participant_id",
-                    "programme",
-                    "sex",
-                    "year_of_birth",
-                    "genetic_ancestry",
-                    "recruiting_centre",
-                    "consent_status",
-                    "consent_month",
-                    "vital_status",
-                    "death_month",
-                    "family_id",
-                    "relationship_to_proband",
-                    "affection_status",
-                    "sample_index",
-                ],  # fmt: skip
-                (
-                    (
-                        release.pk,
-                        people.pid[i],
-                        people.programme[i],
-                        people.sex[i],
-                        int(people.yob[i]),
-                        people.ancestry[i],
-                        people.centre[i],
-                        "consenting" if people.consenting[i] else "withdrawn",
-                        consent_month[i],
-                        "deceased" if people.deceased[i] else "alive",
-                        death_month[i] if people.deceased[i] else "",
-                        f"FAM{people.family[i]:06d}" if people.family[i] >= 0 else "",
-                        people.role[i],
-                        "affected" if people.affected[i] else "unaffected",
-                        sample_index.get(people.pid[i]),
-                    )  # fmt: skip
-                    for i in range(n)
-                ),
-            )
-        pk = np.array(
-            Participant.objects.filter(release=release).order_by("participant_id").values_list("pk", flat=True)
-        )
-        assert pk.size == n
-        cases = np.flatnonzero(people.is_proband & people.consenting)
-        with timer.step(f"COPY diseases ({cases.size:,})"):
-            bulk_insert(
-                Disease,
-                ["participant", "disease_group", "disease_subgroup", "specific_disease"],
-                (
-                    (int(pk[i]), d.group, d.subgroup, d.specific)
-                    for i in cases
-                    for d in (RARE_DISEASES[people.disease[i]],)
-                ),
-            )
-        with timer.step(f"COPY tumours ({people.t_person.size:,})"):
-            diag = _months(people.t_diag)
-            bulk_insert(
-                Tumour,
-                [
-                    "participant",
-                    "tumour_sample_id",
-                    "disease_type",
-                    "stage",
-                    "sample_type",
-                    "diagnosis_month",
-                    "somatic_vcf",
-                ],  # fmt: skip
-                (
-                    (
-                        int(pk[i]),
-                        f"{people.pid[i]}-T{2 if second else 1}",
-                        CANCER_TYPES[people.cancer_type[i]][0],
-                        stage,
-                        "metastatic" if second else "primary",
-                        diag[k],
-                        f"{fmt.SOMATIC_DIR}/{people.pid[i]}-T{2 if second else 1}.vcf.gz",
-                    )  # fmt: skip
-                    for k, (i, second, stage) in enumerate(
-                        zip(people.t_person, people.t_second, people.t_stage, strict=True)
-                    )
-                ),
-            )
-        with timer.step(f"COPY phenotypes ({ph_person.size:,})"):
-            bulk_insert(
-                Phenotype,
-                ["participant", "term", "observed"],
-                zip(pk[ph_person].tolist(), ph_term.tolist(), ph_obs.tolist(), strict=True),
-            )
-        with timer.step("phenotype rollup (phenotype_rollup_build)"):
-            rolled = phenotype_rollup_build(release)
-        log(f"    {rolled:,} rollup rows")
-        with timer.step("consenting counts per value (consenting_by)"):
-            release.counts["consenting_by"] = consenting_by(release)
-            release.save(update_fields=["counts"])
-        from genomics.genes import default_gene_table
-
-        bulk_insert(
-            Gene,
-            ["release", "symbol", "chrom", "start", "end", "strand"],
-            ((release.pk, g.symbol, g.chrom, g.start, g.end, g.strand) for g in default_gene_table().subset(GENES)),
-        )
+    consent_month = _months(people.consent_t)
+    death_month = _months(people.death_t)
+    diag = _months(people.t_diag)
+    pid = people.pid.tolist()
+    participants = (
+        {
+            "participant_id": pid[i],
+            "programme": people.programme[i],
+            "sex": people.sex[i],
+            "year_of_birth": int(people.yob[i]),
+            "genetic_ancestry": people.ancestry[i],
+            "recruiting_centre": people.centre[i],
+            "consent_status": vocab.CONSENTING if people.consenting[i] else vocab.WITHDRAWN,
+            "consent_month": consent_month[i],
+            "vital_status": vocab.DECEASED if people.deceased[i] else vocab.ALIVE,
+            "death_month": death_month[i] if people.deceased[i] else "",
+            "family_id": f"FAM{people.family[i]:06d}" if people.family[i] >= 0 else "",
+            "relationship_to_proband": people.role[i],
+            "affection_status": "affected" if people.affected[i] else "unaffected",
+        }
+        for i in range(n)
+    )
+    diseases = (
+        {"participant_id": pid[i], "disease_group": d.group, "disease_subgroup": d.subgroup,
+         "specific_disease": d.specific}
+        for i in np.flatnonzero(people.is_proband & people.consenting)
+        for d in (RARE_DISEASES[people.disease[i]],)
+    )  # fmt: skip
+    tumours = (
+        {"participant_id": pid[i], "tumour_sample_id": f"{pid[i]}-T{2 if second else 1}",
+         "disease_type": CANCER_TYPES[people.cancer_type[i]][0], "stage": stage,
+         "sample_type": "metastatic" if second else "primary", "diagnosis_month": diag[k]}
+        for k, (i, second, stage) in enumerate(zip(people.t_person, people.t_second, people.t_stage, strict=True))
+    )  # fmt: skip
+    phenotypes = (
+        {"participant_id": pid[i], "hpo_id": term, "observed": observed}
+        for i, term, observed in zip(ph_person.tolist(), ph_term.tolist(), ph_obs.tolist(), strict=True)
+    )
+    genes = (
+        {"symbol": g.symbol, "chrom": g.chrom, "start": g.start, "end": g.end, "strand": g.strand}
+        for g in default_gene_table().subset(GENES)
+    )
+    rows = ReleaseRows(
+        name=RELEASE,
+        release_date=dt.date(2025, 7, 1),
+        genome_build="GRCh38",
+        format_version=fmt.FORMAT_VERSION,
+        checksum="0" * 64,
+        sample_index=sample_index,
+        store_path=STORE_PATH,
+        participants=participants,
+        phenotypes=phenotypes,
+        diseases=diseases,
+        tumours=tumours,
+        genes=genes,
+        extra_counts={"bench": params},
+    )
+    with timer.step(f"release_load ({n:,} participants, {ph_person.size:,} phenotypes)"), transaction.atomic():
+        loaded = release_load(rows=rows)
+    log(f"    {PhenotypeAncestor.objects.filter(release=loaded.release).count():,} rollup rows")
     with timer.step("VACUUM ANALYZE"), connection.cursor() as cursor:
         tables = (
             Participant,
@@ -948,7 +880,8 @@ def measure(shapes: list[Shape], repeats: int, warmup: int, project: Any, key: s
     from django.test import Client
 
     from cohorts import criteria as crit
-    from cohorts.compiler import compile_criteria, genotype_store
+    from cohorts.compiler import compile_criteria
+    from cohorts.genotypes import genotype_store
     from participants.selectors import release_current
 
     client = Client()
@@ -1010,7 +943,7 @@ def trace(shape: Shape, project: Any, key: str) -> Traced:
     from django.db import connection
     from django.test import Client
 
-    from cohorts.compiler import genotype_store
+    from cohorts.genotypes import genotype_store
     from genomics.store import GenotypeStore
     from participants.selectors import release_current
 
@@ -1099,7 +1032,8 @@ def explain(shape: Shape) -> str:
     from django.test.utils import CaptureQueriesContext
 
     from cohorts import criteria as crit
-    from cohorts.compiler import count_cells, count_each, genotype_store
+    from cohorts.compiler import count_cells, count_each
+    from cohorts.genotypes import genotype_store
     from participants.selectors import release_current
 
     release = release_current()
@@ -1165,7 +1099,7 @@ def main(argv: list[str] | None = None) -> None:
 
     release = DataRelease.objects.get(name=RELEASE)
     if not build_rows:
-        from participants.services import consenting_by
+        from participants.marginals import consenting_by
 
         release.counts["consenting_by"] = consenting_by(release)  # as the current code keeps them
         release.save(update_fields=["counts"])

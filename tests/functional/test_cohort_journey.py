@@ -26,14 +26,13 @@ def _sign_in(page, base, email, device):
 def test_build_count_save_and_open_a_cohort(live_server, page, prepared_release, settings):
     from participants.models import HpoTerm
     from participants.ontology import ontology_write_tables
-    from participants.services import _load_rows
+    from tests.integration.cohorts.conftest import load_prepared
 
     settings.DATA_ROOT = prepared_release.data_root
     with transaction.atomic():
         if not HpoTerm.objects.exists():  # transactional tests start from an empty database
             ontology_write_tables()
-        _load_rows(prepared_release.bundle, name="test-r1", checksum="0" * 64,
-                   sample_index=prepared_release.sample_index, by=None)  # fmt: skip
+        load_prepared(prepared_release, name="test-r1")
     user = UserFactory(email="rosa@example.org", full_name="Rosa Researcher", accredited=True)
     device = TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)
     project = ProjectFactory(owner=user, status="approved", title="Cardiac genetics")

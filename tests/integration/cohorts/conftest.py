@@ -11,8 +11,8 @@ import pytest
 
 from genomics.store import GenotypeStore, import_vcf
 from participants import bundle as fmt
+from participants.loader import release_load, rows_from_bundle, store_path_for
 from participants.models import DataRelease, HpoTerm
-from participants.services import RELEASES_DIR, _load_rows
 from participants.synthetic import generate_release
 
 RELEASE = "test-r1"
@@ -32,7 +32,7 @@ def prepared_release(tmp_path_factory) -> Prepared:
     bundle_path = root / "bundle"
     generate_release(bundle_path, participants=300, variants=1500, seed=21)
     data_root = root / "data"
-    store = data_root / RELEASES_DIR / RELEASE / "store"
+    store = data_root / store_path_for(RELEASE)
     import_vcf(bundle_path / fmt.GERMLINE, store)
     sample_index = {sid: i for i, sid in enumerate(GenotypeStore(store).sample_ids)}
     return Prepared(bundle_path, data_root, fmt.read_bundle(bundle_path, check_vcfs=False), sample_index)
@@ -43,10 +43,13 @@ def release(db, prepared_release, settings) -> DataRelease:
     assert HpoTerm.objects.exists(), "the HPO ontology is loaded at test database set-up"
     settings.DATA_ROOT = prepared_release.data_root
     # Rows only: validation and the store were done once above.
-    result = _load_rows(
-        prepared_release.bundle, name=RELEASE, checksum="0" * 64, sample_index=prepared_release.sample_index, by=None
-    )
-    return result.release
+    return load_prepared(prepared_release, name=RELEASE).release
+
+
+def load_prepared(prepared: Prepared, *, name: str, checksum: str = "0" * 64, bundle: fmt.Bundle | None = None):
+    """Load the prepared bundle's rows (or ``bundle``'s) as release ``name``, against the prepared store."""
+    rows = rows_from_bundle(bundle or prepared.bundle, name=name, checksum=checksum, sample_index=prepared.sample_index)
+    return release_load(rows=rows, by=None)
 
 
 # Personas and the small world of domains and projects, shared with the domains tests.

@@ -240,7 +240,8 @@ def test_failure_while_loading_rolls_back_rows_and_files(bundle, data_root, monk
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Gene.objects, "bulk_create", broken)
+    # The loader's last step, after every table's rows are written.
+    monkeypatch.setattr("participants.loader.consenting_by", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         release_ingest(bundle_path=bundle, name="v1")
     assert not DataRelease.objects.exists() and not Participant.objects.exists()
