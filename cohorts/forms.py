@@ -1,5 +1,8 @@
 """The cohort builder form: the common criteria as fields, or criteria JSON
-for everything else. ``to_criteria_json`` turns the fields into version 1 criteria."""
+for everything else. ``clean`` turns the fields into version 1 criteria;
+:func:`builder_data` goes the other way, so a saved cohort opens in the
+builder with every field filled (or, for a definition the fields cannot
+express, in the JSON box)."""
 
 from __future__ import annotations
 
@@ -10,40 +13,33 @@ from typing import Any
 from django import forms
 
 from cohorts import criteria as crit
-from participants.models import Ancestry, Disease, Tumour
+from participants import vocabularies as vocab
+from participants.models import Disease, Tumour
 
 _TERM_SPLIT = re.compile(r"[\s,;]+")
 
+# Criteria on one participant column, each a field of the same name, in this order.
+COLUMN_FIELDS = ("programme", "sex", "age_band", "ancestry", "family_role", "affection", "vital_status")
 
-def _choices(values: tuple[str, ...], labels: dict[str, str] | None = None) -> list[tuple[str, str]]:
-    return [(v, (labels or {}).get(v, v.replace("_", " ").capitalize())) for v in values]
+
+def _column_field(name: str) -> forms.MultipleChoiceField:
+    kind = crit.TYPES[name]
+    if isinstance(kind, crit.ValuesOf):
+        choices = kind.vocabulary.criterion_choices
+    else:
+        choices = [(band, band) for band in crit.AGE_BANDS]
+    return forms.MultipleChoiceField(
+        label=kind.label[:1].upper() + kind.label[1:], choices=choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
 
 
 class BuilderForm(forms.Form):
-    programme = forms.MultipleChoiceField(
-        choices=_choices(crit.PROGRAMMES), required=False, widget=forms.CheckboxSelectMultiple
-    )
-    sex = forms.MultipleChoiceField(choices=_choices(crit.SEXES), required=False, widget=forms.CheckboxSelectMultiple)
-    age_band = forms.MultipleChoiceField(
-        label="Age at consent", choices=_choices(crit.AGE_BANDS), required=False, widget=forms.CheckboxSelectMultiple
-    )
-    ancestry = forms.MultipleChoiceField(
-        label="Genetic ancestry", choices=list(Ancestry.choices), required=False, widget=forms.CheckboxSelectMultiple
-    )
-    family_role = forms.MultipleChoiceField(
-        choices=_choices(crit.FAMILY_ROLES, {"none": "Not in a family"}), required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )  # fmt: skip
-    affection = forms.MultipleChoiceField(
-        label="Affection status", choices=_choices(crit.AFFECTION), required=False, widget=forms.CheckboxSelectMultiple
-    )
-    vital_status = forms.MultipleChoiceField(
-        choices=_choices(crit.VITAL), required=False, widget=forms.CheckboxSelectMultiple
-    )
     disease = forms.MultipleChoiceField(label="Specific disease", choices=[], required=False)
     hpo_terms = forms.CharField(
         label="Has HPO terms", required=False, max_length=400,
-        help_text="HPO ids such as HP:0001250, separated by commas. A term includes its more specific terms.",
+        help_text="HPO ids such as HP:0001250, separated by commas, or find them by name below. "
+                  "A term includes its more specific terms.",
     )  # fmt: skip
     hpo_match = forms.ChoiceField(
         label="Terms needed", choices=[("all", "all of them"), ("any", "any of them")], initial="all", required=False
@@ -51,24 +47,31 @@ class BuilderForm(forms.Form):
     exclude_hpo_terms = forms.CharField(label="Exclude participants with HPO terms", required=False, max_length=400)
     tumour_type = forms.MultipleChoiceField(label="Tumour type", choices=[], required=False)
     stage = forms.MultipleChoiceField(
-        label="Tumour stage", choices=_choices(crit.STAGES), required=False, widget=forms.CheckboxSelectMultiple
-    )
+        label="Tumour stage", choices=vocab.STAGES.criterion_choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
     sample_type = forms.MultipleChoiceField(
-        label="Tumour sample", choices=_choices(crit.SAMPLE_TYPES), required=False, widget=forms.CheckboxSelectMultiple
+        label="Tumour sample", choices=vocab.SAMPLE_TYPES.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
     gene = forms.RegexField(
-        label="Carries a variant in gene", regex=r"^[A-Za-z0-9_.-]{1,40}$", required=False,
+        label="Carries a variant in gene", regex=crit.GENE_SYMBOL.pattern, required=False,
         error_messages={"invalid": "Enter a gene symbol such as BRCA2."},
+    )  # fmt: skip
+    region = forms.RegexField(
+        label="or in region", regex=crit.REGION.pattern, required=False,
+        help_text="A region of GRCh38 such as chr17:7661779-7687550.",
+        error_messages={"invalid": "Enter a region as chromosome:start-end, such as chr17:7661779-7687550."},
     )  # fmt: skip
     consequence = forms.MultipleChoiceField(
         label="Variant consequence",
-        choices=_choices(tuple(crit.CONSEQUENCE_CLASSES), {"loss_of_function": "Loss of function"}),
+        choices=[(k, vocab.CONSEQUENCE_CLASS_LABELS[k]) for k in vocab.CONSEQUENCE_CLASSES],
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     max_population_af = forms.FloatField(
-        label="Population allele frequency at most", min_value=0, max_value=1, required=False
-    )
+        label="Population allele frequency at most", min_value=0, max_value=1, required=False,
+        error_messages={"max_value": "An allele frequency is a fraction from 0 to 1, such as 0.01 for 1%."},
+    )  # fmt: skip
     genotype = forms.ChoiceField(
         choices=[("any", "Any carrier"), ("het", "Heterozygous"), ("hom", "Homozygous alternate")],
         required=False, initial="any",
@@ -80,6 +83,8 @@ class BuilderForm(forms.Form):
 
     def __init__(self, *args: Any, release: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name in COLUMN_FIELDS:
+            self.fields[name] = _column_field(name)
         if release is not None:
             diseases = (
                 Disease.objects.filter(participant__release=release)
@@ -94,15 +99,19 @@ class BuilderForm(forms.Form):
                 .values_list("disease_type", flat=True)
                 .distinct()
             )
-            self.fields["tumour_type"].choices = [(t, t.capitalize()) for t in types]
+            self.fields["tumour_type"].choices = [(t, vocab.tumour_type_label(t)) for t in types]
 
     def _terms(self, field: str) -> list[str]:
         raw = self.cleaned_data.get(field) or ""
         terms = [t.upper() for t in _TERM_SPLIT.split(raw.strip()) if t]
-        bad = [t for t in terms if not re.match(r"^HP:\d{7}$", t)]
+        bad = [t for t in terms if not crit.HPO_ID.match(t)]
         if bad:
-            self.add_error(field, f"{', '.join(bad)}: write HPO ids as HP: and seven digits, e.g. HP:0001250.")
-        return terms
+            self.add_error(
+                field,
+                f"{', '.join(bad)}: write HPO ids as HP: and seven digits, e.g. HP:0001250, "
+                "or find a term by its name with the search box.",
+            )
+        return list(dict.fromkeys(terms))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -120,7 +129,7 @@ class BuilderForm(forms.Form):
         include_all: list[dict[str, Any]] = []
         include_any: list[dict[str, Any]] = []
         exclude: list[dict[str, Any]] = []
-        for name in ("programme", "sex", "age_band", "ancestry", "family_role", "affection", "vital_status"):
+        for name in COLUMN_FIELDS:
             if c.get(name):
                 include_all.append({"type": name, "values": c[name]})
         if c.get("disease"):
@@ -134,25 +143,82 @@ class BuilderForm(forms.Form):
                 if c.get(field):
                     tumour[key] = c[field]
             include_all.append(tumour)
-        if c.get("gene"):
-            genotype: dict[str, Any] = {
-                "type": "genotype",
-                "gene": c["gene"].upper(),
-                "genotype": c.get("genotype") or "any",
-            }
+        gene, region = (c.get("gene") or "").strip(), (c.get("region") or "").strip()
+        if gene and region:
+            self.add_error("region", "Give a gene or a region, not both.")
+        elif gene or region:
+            genotype: dict[str, Any] = {"type": "genotype", "genotype": c.get("genotype") or "any"}
+            if gene:
+                genotype["gene"] = gene.upper()
+            else:
+                genotype["region"] = region
             if c.get("consequence"):
                 genotype["consequence_classes"] = c["consequence"]
             if c.get("max_population_af") is not None:
                 genotype["max_population_af"] = c["max_population_af"]
             include_all.append(genotype)
         elif c.get("consequence") or c.get("max_population_af") is not None:
-            self.add_error("gene", "Name the gene whose variants you are filtering.")
+            self.add_error("gene", "Name the gene (or the region) whose variants you are filtering.")
         return {"version": crit.VERSION, "include_all": include_all, "include_any": include_any, "exclude": exclude}
+
+
+def _is_plain_term(c: crit.Criterion) -> bool:
+    return c.type == "hpo" and c.params["observed"] and c.params["include_descendants"]
+
+
+def _field_data(criteria: crit.Criteria) -> dict[str, Any] | None:
+    """The builder's fields for ``criteria``, or None when the fields cannot say it."""
+    data: dict[str, Any] = {}
+    terms: list[str] = []
+    for c in criteria.include_all:
+        p = c.params
+        if c.type in COLUMN_FIELDS and c.type not in data:
+            data[c.type] = list(p["values"])
+        elif c.type == "disease" and p["field"] == "specific_disease" and "disease" not in data:
+            data["disease"] = list(p["values"])
+        elif _is_plain_term(c):
+            terms.append(p["term"])
+        elif c.type == "tumour" and "stage" not in data and "tumour_type" not in data and "sample_type" not in data:
+            data.update(tumour_type=p["disease_types"], stage=p["stages"], sample_type=p["sample_types"])
+        elif c.type == "genotype" and p["max_cohort_af"] is None and "genotype" not in data:
+            data.update(gene=p["gene"] or "", region=p["region"] or "", genotype=p["genotype"])
+            data["consequence"] = list(p["consequence_classes"])
+            data["max_population_af"] = "" if p["max_population_af"] is None else repr(p["max_population_af"])
+        else:
+            return None
+    if criteria.include_any:
+        if terms or not all(_is_plain_term(c) for c in criteria.include_any):
+            return None
+        terms = [c.params["term"] for c in criteria.include_any]
+        data["hpo_match"] = "any"
+    data["hpo_terms"] = ", ".join(terms)
+    if not all(_is_plain_term(c) for c in criteria.exclude):
+        return None
+    data["exclude_hpo_terms"] = ", ".join(c.params["term"] for c in criteria.exclude)
+    return data
+
+
+def builder_data(criteria: crit.Criteria, *, release: Any) -> dict[str, Any]:
+    """Form data that opens ``criteria`` in the builder: the fields when they
+    give back exactly these criteria, else the JSON box."""
+    data = _field_data(criteria)
+    if data is not None:
+        form = BuilderForm(data, release=release)
+        try:
+            if form.is_valid() and crit.parse(form.cleaned_data["criteria"]) == criteria:
+                return data
+        except crit.CriteriaError:
+            pass
+    return {"criteria_json": json.dumps(criteria.as_json(), indent=1)}
 
 
 class SaveForm(forms.Form):
     name = forms.CharField(label="Cohort name", max_length=120)
     description = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    save_empty = forms.BooleanField(
+        label="Save it even if no participant matches", required=False,
+        help_text="A cohort of no one is refused unless this is ticked.",
+    )  # fmt: skip
 
 
 class ShareForm(forms.Form):

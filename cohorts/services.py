@@ -24,9 +24,11 @@ from disclosure.policy import current_policy
 from disclosure.rules import SafeBreakdown, SafeCount, safe_breakdown, safe_count
 from domains.models import Project
 from domains.permissions import check_user_can_access_project_data
+from participants import vocabularies as vocab
 from participants.bulk import bulk_insert
-from participants.models import DataRelease, OntologyVersion, Participant, Programme, Sex, Withdrawal
-from participants.selectors import release_current
+from participants.loader import ReleaseLoaded
+from participants.models import DataRelease, OntologyVersion, Participant, Withdrawal
+from participants.selectors import hpo_terms_matching, release_current
 
 CRITERION_COUNT_CACHE_SECONDS = 7 * 24 * 3600
 
@@ -37,6 +39,10 @@ class CohortError(Exception):
 
 class CountLimitReached(CohortError):
     pass
+
+
+class EmptyCohort(CohortError):
+    """Nobody meets the criteria, and the caller asked not to save an empty cohort."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,7 @@ def cohort_count(*, by: Any, project: Project, criteria_json: Any) -> CountResul
     check_user_can_access_project_data(by, project)
     criteria = crit.parse(criteria_json)
     release = _require_release()
+    crit.check_known(criteria, release)
     _check_rate(by)
     policy = current_policy()
     cells = count_cells(criteria, release)
@@ -121,8 +128,8 @@ def cohort_count(*, by: Any, project: Project, criteria_json: Any) -> CountResul
         criteria=criteria,
         total=safe_count(sum(cells.values()), policy),
         per_criterion=per_criterion,
-        by_programme=_breakdown(cells, 0, list(Programme.choices)),
-        by_sex=_breakdown(cells, 1, list(Sex.choices)),
+        by_programme=_breakdown(cells, 0, vocab.RECRUITMENT_PROGRAMMES.choices),
+        by_sex=_breakdown(cells, 1, vocab.SEXES.choices),
     )
     record(
         action=AuditAction.COHORT_COUNTED,
@@ -133,16 +140,64 @@ def cohort_count(*, by: Any, project: Project, criteria_json: Any) -> CountResul
     return result
 
 
+@dataclass(frozen=True)
+class TermMatch:
+    term: str
+    name: str
+    count: SafeCount  # consenting participants with the term or a more specific one
+
+
+TERM_SEARCH_LIMIT = 10
+TERM_SEARCH_MIN_LENGTH = 3
+
+
+def cohort_term_search(*, by: Any, project: Project, query: str) -> list[TermMatch]:
+    """HPO terms whose name (or id) matches ``query``, each with how many
+    consenting participants of the current release have it or a more specific
+    term, disclosure-controlled. Audited and rate-limited as a count."""
+    check_user_can_access_project_data(by, project)
+    query = " ".join(query.split())[:100]
+    if len(query) < TERM_SEARCH_MIN_LENGTH:
+        return []
+    release = _require_release()
+    terms = hpo_terms_matching(query, limit=TERM_SEARCH_LIMIT)
+    if not terms:
+        return []
+    _check_rate(by)
+    parts = [crit.parse({"include_all": [{"type": "hpo", "term": t.id}]}).include_all[0] for t in terms]
+    policy = current_policy()
+    matches = [
+        TermMatch(t.id, t.name, safe_count(n, policy)) for t, n in zip(terms, _counts_each(parts, release), strict=True)
+    ]
+    record(
+        action=AuditAction.COHORT_COUNTED,
+        by=by,
+        target=project,
+        details={"release": release.name, "term_search": query, "terms": [t.id for t in terms]},
+    )
+    return matches
+
+
 @transaction.atomic
-def cohort_create(*, by: Any, project: Project, name: str, description: str = "", criteria_json: Any) -> Cohort:
-    """Save a cohort of ``project`` on the current release, with a snapshot of its members."""
+def cohort_create(
+    *, by: Any, project: Project, name: str, description: str = "", criteria_json: Any, allow_empty: bool = True
+) -> Cohort:
+    """Save a cohort of ``project`` on the current release, with a snapshot of
+    its members; ``allow_empty=False`` refuses one that nobody meets."""
     check_user_can_access_project_data(by, project)
     criteria = crit.parse(criteria_json)
     name = name.strip()
     if not name:
         raise CohortError("Give the cohort a name.")
     release = _require_release()
-    return _save(by=by, project=project, name=name, description=description, criteria=criteria, release=release)
+    crit.check_known(criteria, release)
+    cohort = _save(by=by, project=project, name=name, description=description, criteria=criteria, release=release)
+    if not allow_empty and cohort.member_count == 0:
+        raise EmptyCohort(
+            "No participant of this release meets these criteria, so the cohort would be empty. "
+            "Change the criteria, or tick “Save it even if no participant matches”."
+        )
+    return cohort
 
 
 def _save(
@@ -155,13 +210,16 @@ def _save(
     release: DataRelease,
     previous: Cohort | None = None,
 ) -> Cohort:
+    definition = criteria.as_json()
+    if crit.parse(definition) != criteria:  # what is saved must open again as the same criteria
+        raise CohortError("These criteria cannot be saved as they are; please report this to the service desk.")
     member_ids = list(compile_criteria(criteria, release).values_list("pk", flat=True))
     cohort = Cohort.objects.create(
         project=project,
         name=name,
         description=description,
         release=release,
-        definition=criteria.as_json(),
+        definition=definition,
         version=previous.version + 1 if previous else 1,
         previous=previous,
         member_count=len(member_ids),
@@ -175,7 +233,7 @@ def _save(
         details={
             "project": project.pk,
             "release": release.name,
-            "criteria": criteria.as_json(),
+            "criteria": definition,
             **({"previous": previous.pk} if previous else {}),
         },
     )
@@ -210,6 +268,12 @@ def cohort_share(*, by: Any, cohort: Cohort, project: Project) -> CohortShare:
         raise CohortError(f"The cohort is already shared with {project.title}.")
     record(action=AuditAction.COHORT_SHARED, by=by, target=cohort, details={"with_project": project.pk})
     return share
+
+
+def cohorts_flag_after_load(loaded: ReleaseLoaded) -> None:
+    """Called by the release loader inside its transaction (registered in CohortsConfig.ready)."""
+    if loaded.withdrawn:
+        cohorts_flag_withdrawals(release=loaded.release)
 
 
 def cohorts_flag_withdrawals(*, release: DataRelease) -> int:

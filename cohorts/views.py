@@ -12,30 +12,61 @@ from accounts.requests import PortalRequest
 from audit.models import AuditAction
 from audit.services import record
 from cohorts import selectors, services
-from cohorts.criteria import CriteriaError
-from cohorts.forms import BuilderForm, SaveForm, ShareForm
+from cohorts.criteria import CriteriaError, parse
+from cohorts.forms import BuilderForm, SaveForm, ShareForm, builder_data
 from cohorts.models import Cohort
 from domains.decorators import data_access_refused_response, requires_project_data_access
 from domains.models import Project
 from domains.permissions import DataAccessDenied, user_can_access_project_data
 from domains.selectors import project_get_for_data_access, projects_of_user
-from participants.selectors import release_current
+from participants.selectors import genes_matching, release_current
+
+GENE_SUGGESTIONS = 20
+
+
+def _refused(request: PortalRequest, error: DataAccessDenied) -> HttpResponse:
+    """The refusal page, audited against the project whose rules refused."""
+    assert error.project is not None, "a refusal from a selector names the project it checked"
+    return data_access_refused_response(request, error.project, error)
 
 
 def _cohort_or_refusal(request: PortalRequest, pk: int) -> Cohort | HttpResponse:
     try:
         return selectors.cohort_get_for_user(user=request.user, pk=pk)
     except DataAccessDenied as error:
-        cohort = Cohort.objects.select_related("project").get(pk=pk)
-        return data_access_refused_response(request, cohort.project, error)
+        return _refused(request, error)
 
 
 @never_cache
 @require_GET
 def cohort_list(request: PortalRequest) -> HttpResponse:
     cohorts = list(selectors.cohorts_for_user(user=request.user))
-    projects = [p for p in projects_of_user(user=request.user) if user_can_access_project_data(request.user, p)]
+    projects = selectors.projects_with_data_access(user=request.user)
     return render(request, "cohorts/list.html", {"cohorts": cohorts, "projects": projects})
+
+
+def _criteria_message(error: CriteriaError) -> str:
+    return "These criteria cannot be used: " + "; ".join(f"{k}: {v}" for k, v in error.errors.items())
+
+
+def _refine_source(request: PortalRequest, project: Project) -> Cohort | HttpResponse | None:
+    """The saved cohort named by ``?from=`` (Refine), if the user may use it here."""
+    raw = request.GET.get("from")
+    if raw is None:
+        return None
+    try:
+        pk = int(raw)
+    except ValueError:
+        raise Http404 from None
+    return _cohort_or_refusal(request, pk)
+
+
+def _gene_lookup(form: BuilderForm, project: Project) -> None:
+    """Gene symbols suggested as the researcher types (a datalist filled by htmx)."""
+    form.fields["gene"].widget.attrs.update({
+        "list": "gene-options", "autocomplete": "off", "hx-get": reverse("cohorts:genes", args=[project.pk]),
+        "hx-trigger": "input changed delay:250ms", "hx-target": "#gene-options", "hx-swap": "innerHTML",
+    })  # fmt: skip
 
 
 @never_cache
@@ -43,15 +74,25 @@ def cohort_list(request: PortalRequest) -> HttpResponse:
 @requires_project_data_access
 def cohort_builder(request: PortalRequest, project: Project) -> HttpResponse:
     release = release_current()
-    form = BuilderForm(request.POST or None, release=release)
-    save_form = SaveForm(request.POST or None)
     status = 200
+    source = _refine_source(request, project) if request.method == "GET" else None
+    if isinstance(source, HttpResponse):
+        return source
+    if source is not None:
+        form = BuilderForm(builder_data(parse(source.definition), release=release), release=release)
+        save_form = SaveForm(initial={"name": source.name, "description": source.description})
+        record(action=AuditAction.COHORT_VIEWED, by=request.user, target=source, details={"refine_in": project.pk})
+    else:
+        form = BuilderForm(request.POST or None, release=release)
+        save_form = SaveForm(request.POST or None)
+    _gene_lookup(form, project)
     if request.method == "POST":
         if form.is_valid() and save_form.is_valid():
             try:
                 cohort = services.cohort_create(
                     by=request.user, project=project, name=save_form.cleaned_data["name"],
                     description=save_form.cleaned_data["description"], criteria_json=form.cleaned_data["criteria"],
+                    allow_empty=save_form.cleaned_data["save_empty"],
                 )  # fmt: skip
             except CriteriaError as error:
                 form.add_error(None, _criteria_message(error))
@@ -61,25 +102,29 @@ def cohort_builder(request: PortalRequest, project: Project) -> HttpResponse:
                 messages.success(request, f"Cohort “{cohort.name}” saved on release {cohort.release.name}.")
                 return redirect("cohorts:detail", pk=cohort.pk)
         status = 400
-    context = {"project": project, "form": form, "save_form": save_form, "release": release}
+    context = {"project": project, "form": form, "save_form": save_form, "release": release, "source": source}
     return render(request, "cohorts/builder.html", context, status=status)
 
 
-def _criteria_message(error: CriteriaError) -> str:
-    return "These criteria cannot be used: " + "; ".join(f"{k}: {v}" for k, v in error.errors.items())
+def _form_messages(form: BuilderForm) -> list[str]:
+    found = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        found.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+    return found
 
 
 @never_cache
 @require_POST
 @requires_project_data_access
 def cohort_count(request: PortalRequest, project: Project) -> HttpResponse:
-    """The live count panel (htmx)."""
+    """The live count panel (htmx). An error answers with its 4xx status and
+    the same panel, holding the message; the builder keeps every criterion."""
     form = BuilderForm(request.POST, release=release_current())
     context: dict[str, object] = {"project": project}
     status = 200
     if not form.is_valid():
-        context["errors"] = [f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}".lstrip(": ")
-                             for f, e in form.errors.items()]  # fmt: skip
+        context["errors"] = _form_messages(form)
         status = 400
     else:
         try:
@@ -100,6 +145,35 @@ def cohort_count(request: PortalRequest, project: Project) -> HttpResponse:
 
 @never_cache
 @require_GET
+@requires_project_data_access
+def term_search(request: PortalRequest, project: Project) -> HttpResponse:
+    """HPO terms by name or id as the researcher types (htmx), with counts."""
+    query = request.GET.get("q", "")
+    context: dict[str, object] = {"query": query, "min_length": services.TERM_SEARCH_MIN_LENGTH}
+    status = 200
+    try:
+        context["matches"] = services.cohort_term_search(by=request.user, project=project, query=query)
+    except services.CountLimitReached as error:
+        context["errors"] = [str(error)]
+        status = 429
+    except services.CohortError as error:
+        context["errors"] = [str(error)]
+        status = 409
+    return render(request, "cohorts/_terms.html", context, status=status)
+
+
+@never_cache
+@require_GET
+@requires_project_data_access
+def gene_search(request: PortalRequest, project: Project) -> HttpResponse:
+    """Gene symbols of the current release that start with what was typed (htmx: datalist options)."""
+    release = release_current()
+    symbols = genes_matching(release, request.GET.get("gene", ""), limit=GENE_SUGGESTIONS) if release else []
+    return render(request, "cohorts/_genes.html", {"symbols": symbols})
+
+
+@never_cache
+@require_GET
 def cohort_detail(request: PortalRequest, pk: int) -> HttpResponse:
     cohort = _cohort_or_refusal(request, pk)
     if isinstance(cohort, HttpResponse):
@@ -116,8 +190,9 @@ def cohort_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "description": selectors.cohort_description(cohort),
         "summary": summary,
         "newer_release": current if current and current.pk != cohort.release_id else None,
-        "next_version": Cohort.objects.filter(previous=cohort).first(),
+        "next_version": selectors.cohort_next_version(cohort=cohort),
         "share_form": ShareForm(projects=share_targets) if share_targets else None,
+        "refine_project": selectors.cohort_working_project(user=request.user, cohort=cohort),
         "comparable": selectors.cohorts_for_project(project=cohort.project).filter(release=cohort.release)
         .exclude(pk=cohort.pk),
     }  # fmt: skip
@@ -152,7 +227,9 @@ def cohort_new_version(request: PortalRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("cohorts:detail", pk=cohort.pk)
     except DataAccessDenied as error:
-        return data_access_refused_response(request, cohort.project, error)
+        if error.project is None:
+            error.project = cohort.project  # the service checks the cohort's own project
+        return _refused(request, error)
     messages.success(request, f"Version {newer.version} made on release {newer.release.name}.")
     if request.htmx:
         return HttpResponseClientRedirect(reverse("cohorts:detail", args=[newer.pk]))

@@ -31,6 +31,8 @@ PAGES = [
     Row("cohorts:builder", "POST", {"member": 302, **NOBODY_ELSE}, "project",
         {"programme": ["cancer"], "name": "Saved from the page"}),
     Row("cohorts:count", "POST", {"member": 200, **NOBODY_ELSE}, "project", {"programme": ["cancer"]}),
+    Row("cohorts:terms", "GET", {"member": 200, **NOBODY_ELSE}, "project", {"q": "seizure"}),
+    Row("cohorts:genes", "GET", {"member": 200, **NOBODY_ELSE}, "project", {"gene": "BRC"}),
     Row("cohorts:detail", "GET", {"member": 200, **NOBODY_ELSE}, "cohort"),
     Row("cohorts:share", "POST", {"member": 302, **NOBODY_ELSE}, "cohort", {"project": "0"}),
     Row("cohorts:new-version", "POST", {"member": 302, **NOBODY_ELSE}, "cohort"),
@@ -77,7 +79,7 @@ def _cases(rows):
 def test_page_access(row, persona, world, people, cohorts, client_for):
     client = client_for(people[persona])
     url = _url(row, world, cohorts)
-    response = client.get(url) if row.method == "GET" else client.post(url, _data(row, world))
+    response = client.get(url, _data(row, world)) if row.method == "GET" else client.post(url, _data(row, world))
     if persona == "anonymous":
         assert response.status_code == 302 and "/accounts/sign-in/" in response["Location"]
         return

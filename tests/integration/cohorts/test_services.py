@@ -24,8 +24,10 @@ from cohorts.services import (
 )
 from disclosure.rules import Policy, safe_breakdown, safe_count
 from domains.permissions import DataAccessDenied
-from participants.models import DataRelease, Disease, Participant, Programme, Sex, Withdrawal
-from participants.services import _load_rows
+from participants import vocabularies as vocab
+from participants.loader import release_load, rows_from_bundle
+from participants.models import DataRelease, Disease, Participant, Withdrawal
+from tests.integration.cohorts.conftest import load_prepared
 
 CANCER = {"include_all": [{"type": "programme", "values": ["cancer"]}]}
 
@@ -78,9 +80,11 @@ def test_counts_take_at_most_two_queries_then_one_once_each_criterion_is_known(r
     parsed = parse(criteria)
     members = compile_criteria(parsed, release)
     assert result.total == safe_count(members.count(), Policy())
-    assert result.by_sex == safe_breakdown({lb: members.filter(sex=v).count() for v, lb in Sex.choices}, Policy())
+    assert result.by_sex == safe_breakdown(
+        {lb: members.filter(sex=v).count() for v, lb in vocab.SEXES.choices}, Policy()
+    )
     assert result.by_programme == safe_breakdown(
-        {lb: members.filter(programme=v).count() for v, lb in Programme.choices}, Policy()
+        {lb: members.filter(programme=v).count() for v, lb in vocab.RECRUITMENT_PROGRAMMES.choices}, Policy()
     )
     for (text, shown), criterion in zip(result.per_criterion, parsed.all_criteria(), strict=True):
         alone = compile_criteria(Criteria(include_all=(criterion,)), release).count()
@@ -108,10 +112,7 @@ def test_criterion_counts_cached_in_redis_belong_to_their_release(release, proje
         disease = {"include_all": [{"type": "disease", "field": "disease_group", "values": groups[:2]}]}
         first = cohort_count(by=project.owner, project=project, criteria_json=disease)
         assert len(client.keys(f"{prefix}:*:cohorts:criterion-count:*")) == 1
-        newer = _load_rows(
-            prepared_release.bundle, name="test-r2", checksum="1" * 64, sample_index=prepared_release.sample_index,
-            by=None,
-        ).release  # fmt: skip
+        newer = load_prepared(prepared_release, name="test-r2", checksum="1" * 64).release
         Disease.objects.filter(participant__release=newer, disease_group__in=groups[:2]).delete()
         second = cohort_count(by=project.owner, project=project, criteria_json=disease)
         assert first.release == release and second.release == newer
@@ -179,8 +180,6 @@ def test_a_cohort_needs_a_name(release, project):
 
 def _newer_release(release, prepared_release, leaver_id):
     """The same data again as a newer release in which one participant withdrew."""
-    from participants.services import _load_rows
-
     bundle = prepared_release.bundle
     rows = [dict(r) for r in bundle.rows["participants.tsv"]]
     for row in rows:
@@ -193,7 +192,8 @@ def _newer_release(release, prepared_release, leaver_id):
            for name in ("phenotypes.tsv", "diseases.tsv", "tumours.tsv")},
     })  # fmt: skip
     index = {k: v for k, v in prepared_release.sample_index.items() if k != leaver_id}
-    return _load_rows(changed, name="test-r2", checksum="1" * 64, sample_index=index, by=None).release
+    rows = rows_from_bundle(changed, name="test-r2", checksum="1" * 64, sample_index=index)
+    return release_load(rows=rows, by=None).release
 
 
 def test_withdrawal_in_a_newer_release_flags_cohorts_and_leaves_job_snapshots(release, project, prepared_release):
@@ -242,7 +242,6 @@ def test_summary_age_and_sex_table_matches_a_count_in_python(release, project):
     from cohorts.criteria import AGE_BANDS
     from cohorts.selectors import cohort_summary
     from disclosure.rules import safe_breakdown
-    from participants.models import Sex
 
     cohort = cohort_create(by=project.owner, project=project, name="Everyone", criteria_json={})
     raw: dict[str, dict[str, int]] = {band: {} for band in AGE_BANDS}
@@ -252,5 +251,5 @@ def test_summary_age_and_sex_table_matches_a_count_in_python(release, project):
         raw[band][p.sex] = raw[band].get(p.sex, 0) + 1
     summary = cohort_summary(cohort=cohort)
     for band in AGE_BANDS:
-        expected = safe_breakdown({label: raw[band].get(value, 0) for value, label in Sex.choices}, Policy())
+        expected = safe_breakdown({label: raw[band].get(value, 0) for value, label in vocab.SEXES.choices}, Policy())
         assert summary.age_sex[band] == expected, band
