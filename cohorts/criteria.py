@@ -192,6 +192,19 @@ def _suggest(value: str, candidates: list[str], n: int = 5) -> list[str]:
     return difflib.get_close_matches(value, candidates, n=n, cutoff=0.6)
 
 
+def _typos(a: str, b: str) -> int:
+    """Edits from ``a`` to ``b``, a swap of two neighbours counting as one
+    (optimal string alignment distance)."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
 # --- criterion types ----------------------------------------------------------------------------
 
 
@@ -416,8 +429,13 @@ class HpoCriterion(CriterionType):
         term = params["term"]
         if HpoTerm.objects.filter(pk=term).exists():
             return None
-        close = _suggest(term, list(HpoTerm.objects.filter(is_obsolete=False).values_list("id", flat=True)))
-        names = dict(HpoTerm.objects.filter(id__in=close).values_list("id", "name"))
+        current = HpoTerm.objects.filter(is_obsolete=False)
+        near = difflib.get_close_matches(term, list(current.values_list("id", flat=True)), n=2000, cutoff=0.75)
+        # An id typed wrongly is a digit off or two digits swapped: the nearest
+        # first, and among those the broader (more used) terms.
+        ranked = current.filter(id__in=near).values_list("id", "name", "n_descendants")
+        found = sorted(ranked, key=lambda t: (_typos(term, t[0]), -t[2], t[0]))[:5]
+        close, names = [t[0] for t in found], {t[0]: t[1] for t in found}
         hint = f" Close matches: {'; '.join(f'{t} {names[t]}' for t in close)}." if close else ""
         return "term", f"{term} is not a term of the loaded HPO ontology.{hint}"
 

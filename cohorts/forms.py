@@ -70,7 +70,7 @@ class BuilderForm(forms.Form):
     )
     max_population_af = forms.FloatField(
         label="Population allele frequency at most", min_value=0, max_value=1, required=False,
-        error_messages={"max_value": "An allele frequency is a fraction from 0 to 1, such as 0.01 for 1%."},
+        error_messages={"max_value": "An allele frequency is a fraction from 0 to 1, such as 0.01 for 1 in 100."},
     )  # fmt: skip
     genotype = forms.ChoiceField(
         choices=[("any", "Any carrier"), ("het", "Heterozygous"), ("hom", "Homozygous alternate")],
