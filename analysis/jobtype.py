@@ -55,7 +55,7 @@ class ParameterError(JobError):
         super().__init__("; ".join(f"{k + ': ' if k else ''}{' '.join(v)}" for k, v in self.errors.items()))
 
 
-class JobCancelled(Exception):  # noqa: N818 - a signal, not an error
+class JobCancelled(Exception):
     """Raised inside a runner when a cancel was asked for: the job stops at this point."""
 
 

@@ -120,6 +120,19 @@ class AnalysisJob(models.Model):
         return self.status in ACTIVE_STATUSES
 
     @property
+    def type_title(self) -> str:
+        from analysis.registry import job_types
+
+        jobtype = job_types().get(self.job_type)
+        return jobtype.title if jobtype else self.job_type
+
+    @property
+    def provenance_json(self) -> str:
+        import json
+
+        return json.dumps(self.provenance, indent=2, sort_keys=True, ensure_ascii=False)
+
+    @property
     def result_dir(self) -> str:
         """Where its results live, relative to DATA_ROOT."""
         return f"jobs/{self.pk}"

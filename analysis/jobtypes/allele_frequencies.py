@@ -135,9 +135,7 @@ class AlleleFrequencies(JobType):
         if not gene and not region:
             raise ParameterError({"": "Give a gene or a region."})
         if gene:
-            symbols = dict(
-                (s.upper(), s) for s in Gene.objects.filter(release=release).values_list("symbol", flat=True)
-            )
+            symbols = {s.upper(): s for s in Gene.objects.filter(release=release).values_list("symbol", flat=True)}
             known = symbols.get(gene.upper())
             if known is None:
                 close = difflib.get_close_matches(gene.upper(), list(symbols), n=3)
@@ -164,7 +162,8 @@ class AlleleFrequencies(JobType):
             variants=n_variants,
             seconds=k["seconds_fixed"] + k["seconds_per_genotype"] * store.n_samples * n_variants
             + k["seconds_per_row"] * rows,
-            memory_mb=k["memory_mb_fixed"] + k["memory_mb_per_sample"] * store.n_samples + k["memory_mb_per_row"] * rows,
+            memory_mb=k["memory_mb_fixed"] + k["memory_mb_per_sample"] * store.n_samples
+            + k["memory_mb_per_row"] * rows,
             notes=notes,
         )  # fmt: skip
 

@@ -18,7 +18,6 @@ from django.conf import settings
 
 from cohorts.services import cohort_create
 from portal.celery import app
-from tests.subprocess_env import child_env
 
 # The release and the personas of the cohort tests.
 from tests.integration.cohorts.conftest import (  # noqa: F401
@@ -34,6 +33,7 @@ from tests.integration.cohorts.conftest import (  # noqa: F401
     release,
     world,
 )
+from tests.subprocess_env import child_env
 
 CANCER = {"include_all": [{"type": "programme", "values": ["cancer"]}]}
 FEMALE = {"include_all": [{"type": "sex", "values": ["female"]}]}
@@ -41,7 +41,7 @@ NOBODY = {"include_all": [{"type": "sex", "values": ["female"]}, {"type": "sex",
 
 
 @pytest.fixture
-def data_root(tmp_path, settings, prepared_release):
+def data_root(tmp_path, settings, prepared_release):  # noqa: F811
     """DATA_ROOT holding the release's store (a link to the session's) and this test's job results."""
     root = tmp_path / "data"
     (root / "releases").mkdir(parents=True)
@@ -52,7 +52,7 @@ def data_root(tmp_path, settings, prepared_release):
 
 
 @pytest.fixture
-def cohorts(release, world, data_root):
+def cohorts(release, world, data_root):  # noqa: F811
     """Two saved cohorts of the approved project (overlapping), made by its owner."""
     project = world.approved_project
     cancer = cohort_create(by=project.owner, project=project, name="Cancer", criteria_json=CANCER)

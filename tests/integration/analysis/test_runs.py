@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pyarrow.parquet as pq
-import pytest
 
 from analysis.models import AnalysisJob, JobStatus
 from analysis.services import job_submit
