@@ -48,6 +48,7 @@ class JobStage(models.TextChoices):
 class AnalysisJob(models.Model):
     project = models.ForeignKey("domains.Project", on_delete=models.PROTECT, related_name="analysis_jobs")
     job_type = models.CharField(max_length=60, help_text="Slug of the job type (analysis.jobtypes).")
+    queue = models.CharField(max_length=60, help_text="Celery queue of its tasks: its type's, when submitted.")
     release = models.ForeignKey("participants.DataRelease", on_delete=models.PROTECT, related_name="analysis_jobs")
     parameters = models.JSONField(default=dict, blank=True, help_text="Validated parameters of the job type.")
     estimate = models.JSONField(default=dict, blank=True, help_text="What the job would read, time and memory.")

@@ -244,11 +244,12 @@ def _fan_out(ctx: RunContext) -> None:
             blocks_total=len(blocks), blocks_done=0
         )
     ctx.stage(JobStage.COMPUTING, f"0 of {len(blocks)} blocks done")
-    ctx.log(f"Split into {len(blocks)} block(s); any worker on the {ctx.jobtype.queue} queue may run each.")
+    queue = job.queue
+    ctx.log(f"Split into {len(blocks)} block(s); any worker on the {queue} queue may run each.")
     for i in range(len(blocks)):
         run_block.apply_async(
             (job.pk, ctx.attempt, i),
-            queue=ctx.jobtype.queue,
+            queue=queue,
             soft_time_limit=settings.ANALYSIS_SOFT_TIME_LIMIT,
             time_limit=settings.ANALYSIS_TIME_LIMIT,
         )
@@ -292,9 +293,10 @@ def execute_block(job_id: int, attempt: int, index: int) -> None:
             if done == total:
                 from analysis.tasks import combine_blocks
 
+                queue = job.queue
                 transaction.on_commit(
                     lambda: combine_blocks.apply_async(
-                        (job_id, attempt), queue=jobtype.queue, soft_time_limit=settings.ANALYSIS_SOFT_TIME_LIMIT,
+                        (job_id, attempt), queue=queue, soft_time_limit=settings.ANALYSIS_SOFT_TIME_LIMIT,
                         time_limit=settings.ANALYSIS_TIME_LIMIT,
                     )
                 )  # fmt: skip

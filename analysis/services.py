@@ -130,6 +130,7 @@ def job_submit(
     job = AnalysisJob.objects.create(
         project=project,
         job_type=jobtype.slug,
+        queue=jobtype.queue,
         release=planned[0].cohort.release,
         parameters=cleaned,
         estimate=estimate.as_json(),
@@ -205,7 +206,7 @@ def job_retry(*, by: Any, job: AnalysisJob) -> AnalysisJob:
 
 
 def publish(job_id: int) -> None:
-    """Hand a queued job to the broker, on its type's queue, with the time limits."""
+    """Hand a queued job to the broker, on its queue (its type's), with the time limits."""
     from analysis.tasks import run_job
 
     job = AnalysisJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).first()
@@ -213,7 +214,7 @@ def publish(job_id: int) -> None:
         return
     run_job.apply_async(
         (job.pk,),
-        queue=job_type(job.job_type).queue,
+        queue=job.queue,
         soft_time_limit=settings.ANALYSIS_SOFT_TIME_LIMIT,
         time_limit=settings.ANALYSIS_TIME_LIMIT,
     )
