@@ -267,7 +267,8 @@ def read_page(
     connection = duckdb.connect(":memory:")
     try:
         # Identifiers are the declared column names (quoted); values are bound parameters.
-        total = connection.execute(f"SELECT count(*) FROM {source} WHERE {condition}", params).fetchone()[0]  # noqa: S608
+        counted = connection.execute(f"SELECT count(*) FROM {source} WHERE {condition}", params).fetchone()  # noqa: S608
+        total = counted[0] if counted else 0
         sql = f"SELECT {select} FROM {source} WHERE {condition} {order} LIMIT ? OFFSET ?"  # noqa: S608
         cursor = connection.execute(sql, [*params, page_size, (page - 1) * page_size])
         names = [d[0] for d in cursor.description]

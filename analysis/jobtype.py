@@ -88,7 +88,7 @@ class Param:
             attrs = {"placeholder": self.placeholder} if self.placeholder else {}
             return forms.CharField(max_length=self.max_length, widget=forms.TextInput(attrs=attrs), **common)
         if self.kind == "integer":
-            return forms.IntegerField(min_value=self.min_value, max_value=self.max_value, **common)
+            return forms.IntegerField(min_value=_int(self.min_value), max_value=_int(self.max_value), **common)
         if self.kind == "number":
             return forms.FloatField(min_value=self.min_value, max_value=self.max_value, **common)
         if self.kind == "boolean":
@@ -130,6 +130,10 @@ class Param:
         if self.kind == "boolean":
             return bool(value)
         return value
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)
 
 
 @dataclass(frozen=True)
@@ -315,7 +319,8 @@ class JobType:
         return self.clean(cleaned, release=release)
 
     @cached_property
-    def form_class(self) -> type[forms.Form]:
+    def form_class(self) -> Any:
+        """A Django form class of the parameters; instantiate with ``release=``."""
         jobtype = self
 
         class ParametersForm(forms.Form):
@@ -368,7 +373,7 @@ class JobType:
                 labels = dict(p.choices)
                 text = ", ".join(labels.get(v, v) for v in value or []) or "any"
             elif p.kind == "choice":
-                text = dict(p.choices).get(value, value)
+                text = dict(p.choices).get(str(value), str(value))
             elif p.kind == "boolean":
                 text = "yes" if value else "no"
             else:

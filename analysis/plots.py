@@ -4,6 +4,7 @@ and labelled with the policy's hidden label, never as its value."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import matplotlib
@@ -23,7 +24,16 @@ matplotlib.rcParams.update(
 )
 
 PALETTE = ("#1b4d6b", "#c2711a", "#3a7d44", "#8a3b8f", "#5a6b7b", "#b23a3a")
-HIDDEN = "hidden"
+
+
+def hidden_label(table: pa.Table) -> str:
+    """How a hidden count reads: the policy's label, from the disclosure record in the table's metadata."""
+    meta = table.schema.metadata or {}
+    try:
+        threshold = json.loads(meta[b"portal:disclosure"])["threshold"]
+    except (KeyError, ValueError):
+        return "hidden"
+    return f"<{threshold}"
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -53,6 +63,7 @@ def grouped_bars(table: pa.Table, *, sections: Sequence[str], title: str, value:
     ax = figure.add_subplot()
     height = 0.8 / max(1, len(cohorts))
     values = {(r["cohort"], r["section"], r["category"]): r[value] for r in rows}
+    hidden = hidden_label(table)
     for c, cohort in enumerate(cohorts):
         ys, widths = [], []
         for k, (section, category) in enumerate(categories):
@@ -60,7 +71,7 @@ def grouped_bars(table: pa.Table, *, sections: Sequence[str], title: str, value:
             ys.append(k + c * height)
             widths.append(v or 0)
             if v is None and (cohort, section, category) in values:
-                ax.text(0, k + c * height, f" {HIDDEN}", va="center", fontsize=7, color="#5a6b7b")
+                ax.text(0, k + c * height, f" {hidden}", va="center", fontsize=7, color="#5a6b7b")
         ax.barh(ys, widths, height=height, color=PALETTE[c % len(PALETTE)], label=cohort)
     ax.set_yticks([k + height * (len(cohorts) - 1) / 2 for k in range(len(categories))])
     labels = [category if len(sections) == 1 else f"{category} ({section.lower()})" for section, category in categories]
@@ -82,15 +93,18 @@ def pyramid(table: pa.Table, *, section: str, title: str) -> Figure:
     if not rows:
         return _empty(figure, title, "No age band can be shown.")
     axes = figure.subplots(1, len(cohorts), sharey=True, squeeze=False)[0]
+    hidden = hidden_label(table)
     for ax, cohort in zip(axes, cohorts, strict=True):
         mine = {(r["category"], r["subgroup"]): r["participants"] for r in rows if r["cohort"] == cohort}
+        widest = max([abs(v) for v in mine.values() if v] or [5])
         for sex, sign, colour in (("Female", -1, PALETTE[1]), ("Male", 1, PALETTE[0])):
             widths = [sign * (mine.get((band, sex)) or 0) for band in bands]
             ax.barh(range(len(bands)), widths, color=colour, label=sex)
             for k, band in enumerate(bands):
                 if (band, sex) in mine and mine[(band, sex)] is None:
-                    ax.text(0, k, f" {HIDDEN} " if sign > 0 else f" {HIDDEN} ", va="center",
-                            ha="left" if sign > 0 else "right", fontsize=7, color="#5a6b7b")  # fmt: skip
+                    ax.text(sign * widest * 0.03, k, hidden, va="center", ha="left" if sign > 0 else "right",
+                            fontsize=7, color="#5a6b7b")  # fmt: skip
+        ax.set_xlim(-widest * 1.15, widest * 1.15)
         ax.axvline(0, color="#1b2a3a", linewidth=0.6)
         ax.set_yticks(range(len(bands)))
         ax.set_yticklabels(bands)
@@ -125,17 +139,22 @@ def lollipop(table: pa.Table, *, title: str, contig: str, start: int | None, end
         return _empty(figure, title, "No variant to draw.")
     axes = figure.subplots(len(cohorts), 1, sharex=True, squeeze=False)[:, 0]
     floor = 1e-5
+    label = hidden_label(table)
     for ax, cohort in zip(axes, cohorts, strict=True):
         mine = [r for r in rows if r["cohort"] == cohort]
         shown = [r for r in mine if r["af"] is not None and r["af"] > 0]
         hidden = [r for r in mine if r["af"] is None]
+        by_colour: dict[str, tuple[list[int], list[float]]] = {}
         for r in shown:
-            colour = CONSEQUENCE_COLOURS.get(r["consequence"], "#5a6b7b")
-            ax.vlines(r["position"], floor, r["af"], color=colour, linewidth=0.8)
-            ax.plot(r["position"], r["af"], "o", color=colour, markersize=3.5)
+            xs, ys = by_colour.setdefault(CONSEQUENCE_COLOURS.get(r["consequence"], "#5a6b7b"), ([], []))
+            xs.append(r["position"])
+            ys.append(r["af"])
+        for colour, (xs, ys) in by_colour.items():  # one artist per colour, whatever the number of variants
+            ax.vlines(xs, floor, ys, color=colour, linewidth=0.8)
+            ax.plot(xs, ys, "o", color=colour, markersize=3.5)
         if hidden:
             ax.plot([r["position"] for r in hidden], [floor] * len(hidden), "|", color="#5a6b7b", markersize=6,
-                    label=f"AC {HIDDEN} (below the threshold)")  # fmt: skip
+                    label=f"AC {label}: AF not shown")  # fmt: skip
             ax.legend(loc="upper right", frameon=False, fontsize=7)
         ax.set_yscale("log")
         ax.set_ylim(floor * 0.8, 1.2)

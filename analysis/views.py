@@ -32,7 +32,7 @@ from domains.models import Project
 from domains.permissions import DataAccessDenied, is_project_member, user_can_access_project_data
 from participants.selectors import release_current
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25
 
 
 def _job_or_refusal(request: PortalRequest, pk: int) -> AnalysisJob | HttpResponse:
@@ -190,6 +190,9 @@ def _job_context(request: PortalRequest, job: AnalysisJob) -> dict[str, Any]:
         "deadline": selectors.heartbeat_deadline(job),
         "can_cancel": user_can_cancel_job(request.user, job),
         "can_retry": user_can_retry_job(request.user, job),
+        "ran_seconds": (job.finished_at - job.started_at).total_seconds()
+        if job.started_at and job.finished_at
+        else None,
     }
 
 

@@ -14,6 +14,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+A = TypeVar("A", bound=enum.StrEnum)  # the workflow's actions
+P = TypeVar("P", bound=enum.StrEnum)  # its parties
 
 
 class TransitionNotAllowed(Exception):
@@ -21,43 +25,43 @@ class TransitionNotAllowed(Exception):
 
 
 @dataclass(frozen=True)
-class Transition:
+class Transition(Generic[A, P]):
     source: str
-    action: enum.StrEnum
+    action: A
     target: str
-    party: enum.StrEnum
+    party: P
     note: str
 
 
 @dataclass(frozen=True)
-class Workflow:
+class Workflow(Generic[A, P]):
     name: str
     thing: str
     statuses: tuple[str, ...]
     labels: dict[str, str]
     initial: str
-    transitions: tuple[Transition, ...]
+    transitions: tuple[Transition[A, P], ...]
     # How each action reads in "... so it cannot be <past> now."
-    past: Mapping[str, str] = field(default_factory=dict)
+    past: Mapping[A, str] = field(default_factory=dict)
 
-    def transition(self, source: str, action: enum.StrEnum) -> Transition:
+    def transition(self, source: str, action: A) -> Transition[A, P]:
         for candidate in self.transitions:
             if candidate.source == source and candidate.action == action:
                 return candidate
         done = self.past.get(action, f"{action}ed")
         raise TransitionNotAllowed(f"This {self.thing} is {self.labels[source].lower()}, so it cannot be {done} now.")
 
-    def allows(self, source: str, action: enum.StrEnum) -> bool:
+    def allows(self, source: str, action: A) -> bool:
         return any(t.source == source and t.action == action for t in self.transitions)
 
-    def parties_in(self, status: str) -> frozenset[enum.StrEnum]:
+    def parties_in(self, status: str) -> frozenset[P]:
         """Who may act while an object is in ``status`` (empty: the status is final)."""
         return frozenset(t.party for t in self.transitions if t.source == status)
 
-    def actions_for(self, status: str, party: enum.StrEnum) -> tuple[enum.StrEnum, ...]:
+    def actions_for(self, status: str, party: P) -> tuple[A, ...]:
         return tuple(t.action for t in self.transitions if t.source == status and t.party == party)
 
-    def party_for(self, action: enum.StrEnum) -> enum.StrEnum:
+    def party_for(self, action: A) -> P:
         """The one party that takes ``action`` (LookupError if none or several)."""
         parties = {t.party for t in self.transitions if t.action == action}
         if len(parties) != 1:

@@ -23,7 +23,11 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pyte
 
 
 def test_run_an_allele_frequency_job_from_a_saved_cohort_and_open_its_plot(
-    live_server, page, prepared_release, workers: Workers, tmp_path
+    live_server,
+    page,
+    prepared_release,
+    workers: Workers,  # noqa: F811
+    tmp_path,
 ):
     with transaction.atomic():
         if not HpoTerm.objects.exists():  # transactional tests start from an empty database

@@ -22,21 +22,15 @@ def _routes(resolver=None, prefix=""):
 
 
 def _fill(route: str, values: dict[str, list[str]]) -> list[str]:
-    """Concrete paths for a route pattern: each <int:...> and <slug:...> with every candidate value."""
+    """Concrete paths for a route: each <converter:name> with every candidate value for that name."""
     route = route.lstrip("^").rstrip("$").replace("\\Z", "")
+    if "(?P" in route:
+        return []  # regular-expression routes (the admin's) take no job ids
     paths = [route]
-    for kind in ("int", "slug", "str", "path"):
-        expanded = []
-        for path in paths:
-            if f"<{kind}:" not in path:
-                expanded.append(path)
-                continue
-            for value in values[kind]:
-                expanded.append(re.sub(rf"<{kind}:[^>]+>", value, path, count=1))
-        paths = expanded
-    while any("<" in p for p in paths):
-        paths = [re.sub(r"<(int|slug|str|path):[^>]+>", values["int"][0], p, count=1) for p in paths]
-    return ["/" + p for p in paths if "(?P" not in p]
+    for name in re.findall(r"<(?:\w+:)?(\w+)>", route):
+        candidates = values.get(name, values["pk"])
+        paths = [re.sub(rf"<(?:\w+:)?{name}>", value, p, count=1) for p in paths for value in candidates]
+    return ["/" + p for p in paths]
 
 
 def test_no_route_returns_the_bytes_of_any_artifact_file(world, cohorts, eager, client_for, data_root):
@@ -51,8 +45,9 @@ def test_no_route_returns_the_bytes_of_any_artifact_file(world, cohorts, eager, 
     assert {f.format for f in files} == {"parquet", "svg", "png", "pdf"}
     contents = {f.path: (data_root / f.path).read_bytes() for f in files}
     keys = sorted({f.artifact.key for f in files})
-    ints = sorted({str(v) for j in jobs for v in (j.pk, j.project_id, *[i.cohort_id for i in j.inputs.all()])})
-    values = {"int": ints, "slug": keys, "str": keys + [p for p in contents], "path": list(contents)}
+    ids = sorted({str(v) for j in jobs for v in (j.pk, *[i.cohort_id for i in j.inputs.all()])})
+    values = {"pk": ids, "project_pk": [str(world.approved_project.pk)], "key": keys,
+              "slug": [world.domain.slug, *keys], "user_pk": [str(owner.pk)], "path": list(contents)}  # fmt: skip
     client = client_for(owner)
     walked = 0
     for route in _routes():

@@ -91,8 +91,8 @@ def test_a_failed_job_can_be_retried_and_then_succeeds(world, cohorts, eager, mo
 def test_the_sweeper_fails_a_job_whose_worker_went_silent(world, cohorts, settings):
     job = _submit(world, "cohort-summary", cohorts[:1])
     old = timezone.now() - timedelta(seconds=settings.ANALYSIS_HEARTBEAT_TIMEOUT_SECONDS + 60)
-    AnalysisJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at=old, heartbeat_at=old,
-                                                 attempts=1, stage=JobStage.COMPUTING, published_at=timezone.now())  # fmt: skip
+    running = {"status": JobStatus.RUNNING, "stage": JobStage.COMPUTING, "attempts": 1}
+    AnalysisJob.objects.filter(pk=job.pk).update(started_at=old, heartbeat_at=old, **running)
     assert jobs_sweep()["failed"] == 1
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "stopped sending progress" in job.error and "Retry" in job.error

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from analysis import registry
 from analysis.models import AnalysisJob, JobBlock, JobStage, JobStatus
-from analysis.services import job_cancel, job_submit, jobs_sweep, publish
+from analysis.services import job_cancel, job_submit, jobs_sweep
 from analysis.tasks import combine_blocks, run_block, run_job
 from audit.models import AuditAction, AuditEvent
 from participants.models import Gene, HpoTerm
