@@ -108,7 +108,12 @@ def job_estimate(request: PortalRequest, project: Project) -> HttpResponse:
     if parameters is None:
         context["problems"] = ["No data release is loaded yet."]
     elif not inputs.is_valid() or not parameters.is_valid():
-        context["problems"] = ["Choose the cohorts and fill in the parameters to see an estimate."]
+        # Say what is missing, in the panel (the fields say it too once the form is sent).
+        both = [*inputs.errors.values(), *parameters.errors.values()]
+        context["problems"] = [str(m) for messages in both for m in messages] or [
+            "Fill in the form to see an estimate."
+        ]
+        context["incomplete"] = True
     else:
         try:
             _, _, _, estimate = services.job_estimate(
