@@ -231,6 +231,8 @@ ANALYSIS_SWEEP_SECONDS = env_int("ANALYSIS_SWEEP_SECONDS", 60)
 # limit fails the job with a message.
 ANALYSIS_SOFT_TIME_LIMIT = env_int("ANALYSIS_SOFT_TIME_LIMIT", 6 * 3600)
 ANALYSIS_TIME_LIMIT = env_int("ANALYSIS_TIME_LIMIT", 6 * 3600 + 300)
+if ANALYSIS_SOFT_TIME_LIMIT >= ANALYSIS_TIME_LIMIT:
+    raise ImproperlyConfigured("ANALYSIS_SOFT_TIME_LIMIT must be shorter than ANALYSIS_TIME_LIMIT (see .env.example).")
 # Variants per block of a block-split job (each block is one task on any worker).
 ANALYSIS_BLOCK_VARIANTS = env_int("ANALYSIS_BLOCK_VARIANTS", 20_000)
 ANALYSIS_LOG_LIMIT = env_int("ANALYSIS_LOG_LIMIT", 500, hint="Log lines kept per job; later lines are dropped.")
@@ -256,6 +258,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
             "control_folder": str(_broker_folder / "control"),
             "store_processed": False,
         }
+    )
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= ANALYSIS_TIME_LIMIT:  # type: ignore[operator]
+    raise ImproperlyConfigured(
+        "CELERY_VISIBILITY_TIMEOUT must be longer than ANALYSIS_TIME_LIMIT, or a running job would be redelivered."
     )
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
