@@ -226,7 +226,7 @@ ANALYSIS_HEARTBEAT_WARN_SECONDS = env_int("ANALYSIS_HEARTBEAT_WARN_SECONDS", 120
 ANALYSIS_HEARTBEAT_TIMEOUT_SECONDS = env_int("ANALYSIS_HEARTBEAT_TIMEOUT_SECONDS", 900)
 # A queued job handed to the broker this long ago without starting is handed again.
 ANALYSIS_REPUBLISH_AFTER_SECONDS = env_int("ANALYSIS_REPUBLISH_AFTER_SECONDS", 300)
-ANALYSIS_SWEEP_SECONDS = env_int("ANALYSIS_SWEEP_SECONDS", 60)
+ANALYSIS_SWEEP_MINUTES = env_int("ANALYSIS_SWEEP_MINUTES", 1, hint="Minutes between two runs of the job sweeper.")
 # Time limits of one job task (a block of a split job is one task); the soft
 # limit fails the job with a message.
 ANALYSIS_SOFT_TIME_LIMIT = env_int("ANALYSIS_SOFT_TIME_LIMIT", 6 * 3600)
@@ -284,7 +284,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "close-ended-projects": {"task": "domains.close_ended_projects", "schedule": crontab(hour=0, minute=15)},
     "verify-audit-chain": {"task": "audit.verify_chain", "schedule": crontab(hour=2, minute=30)},
-    "sweep-analysis-jobs": {"task": "analysis.sweep_jobs", "schedule": float(ANALYSIS_SWEEP_SECONDS)},
+    # Every few minutes: lost publishes handed on, jobs whose worker went silent failed.
+    "sweep-analysis-jobs": {"task": "analysis.sweep_jobs", "schedule": crontab(minute=f"*/{ANALYSIS_SWEEP_MINUTES}")},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
