@@ -24,7 +24,7 @@ RELEASE=$!
     >"$PORTAL_VAR_DIR/log/worker.log" 2>&1 &
 WORKER=$!
 # The release step is a subshell: stop the command it is running too.
-trap 'pkill -TERM -P $RELEASE 2>/dev/null; kill $WORKER $RELEASE 2>/dev/null || true; wait $WORKER 2>/dev/null || true' EXIT INT TERM
+trap 'pkill -TERM -P $RELEASE 2>/dev/null || true; kill $WORKER $RELEASE 2>/dev/null || true; wait $WORKER 2>/dev/null || true' EXIT INT TERM
 
 cat <<MSG
 
