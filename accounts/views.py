@@ -20,6 +20,7 @@ from accounts.authorization import global_roles
 from accounts.forms import AgreementForm, ApiTokenForm, PasswordChangeForm, ProfileForm, SignInForm, TokenForm
 from accounts.models import CURRENT_AGREEMENT_VERSION, ApiToken, ResearcherProfile
 from accounts.requests import PortalRequest, is_verified
+from analysis.selectors import work_for_user
 from participants.selectors import release_current
 
 
@@ -232,6 +233,7 @@ def dashboard(request: PortalRequest) -> HttpResponse:
         "accredited": profile.is_accredited(),
         "roles": sorted(role.label for role in global_roles(user)),
         "release": release_current(),
+        "work": work_for_user(user=user),
     }
     return render(request, "dashboard.html", context)
 

@@ -51,6 +51,15 @@ class AuditAction(models.TextChoices):
     PROJECT_MEMBER_ADDED = "project.member_added", "Project member added"
     PROJECT_MEMBER_REMOVED = "project.member_removed", "Project member removed"
     DATA_ACCESS_REFUSED = "data.access_refused", "Access to project data refused"
+    JOB_SUBMITTED = "job.submitted", "Analysis job submitted"
+    JOB_STARTED = "job.started", "Analysis job started by a worker"
+    JOB_SUCCEEDED = "job.succeeded", "Analysis job succeeded"
+    JOB_FAILED = "job.failed", "Analysis job failed"
+    JOB_CANCEL_REQUESTED = "job.cancel_requested", "Analysis job cancel asked for"
+    JOB_CANCELLED = "job.cancelled", "Analysis job cancelled"
+    JOB_RETRIED = "job.retried", "Analysis job retried"
+    JOB_RESULT_VIEWED = "job.result_viewed", "Analysis results viewed"
+    JOBS_FLAGGED = "job.withdrawals_flagged", "Analysis jobs flagged for withdrawn participants"
 
 
 class AuditOutcome(models.TextChoices):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,7 +119,9 @@ def cohort_description(cohort: Cohort) -> list[str]:
     return describe(criteria, names)
 
 
-def _members(cohort: Cohort) -> QuerySet[Participant]:
+def _members(cohort: Cohort, participant_ids: Sequence[str] | None = None) -> QuerySet[Participant]:
+    if participant_ids is not None:
+        return Participant.objects.filter(release_id=cohort.release_id, participant_id__in=list(participant_ids))
     return Participant.objects.filter(pk__in=CohortMember.objects.filter(cohort=cohort).values("participant_id"))
 
 
@@ -140,9 +143,12 @@ def _top(rows: list[tuple[str, int]], limit: int) -> list[tuple[str, SafeCount]]
     return [(key, c) for key, c in shown if not c.hidden and c.value][:limit]
 
 
-def cohort_summary(*, cohort: Cohort) -> Summary:
+def cohort_summary(*, cohort: Cohort, participant_ids: Sequence[str] | None = None) -> Summary:
+    """Disclosure-controlled summary of the cohort's members; with ``participant_ids``,
+    of those members only (an analysis job passes the usable members that
+    ``cohorts.services.cohort_members_for_job`` gave it)."""
     policy = current_policy()
-    members = _members(cohort)
+    members = _members(cohort, participant_ids)
     sex_counts = dict(members.order_by().values_list("sex").annotate(n=Count("pk")))
     sex = safe_breakdown({label: sex_counts.get(value, 0) for value, label in vocab.SEXES.choices}, policy)
 
@@ -172,7 +178,7 @@ def cohort_summary(*, cohort: Cohort) -> Summary:
         .annotate(n=Count("participant", distinct=True))
     )
     return Summary(
-        size=safe_count(cohort.member_count, policy),
+        size=safe_count(cohort.member_count if participant_ids is None else len(participant_ids), policy),
         age_sex=age_sex,
         sex=sex,
         top_terms=top_terms,

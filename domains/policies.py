@@ -6,6 +6,9 @@ Each workflow is one table of allowed transitions. Every transition names the
 the domain, or the system. Which *person* counts as that party is decided in
 ``domains.permissions``; this module only knows states.
 
+The machinery (``Workflow``, ``Transition``, ``TransitionNotAllowed``) is
+shared with other apps and lives in ``workflows``.
+
 ``docs/domains-workflows.md`` is generated from these tables
 (``python manage.py domains_workflow_doc``) and a test keeps it current.
 """
@@ -13,9 +16,11 @@ the domain, or the system. Which *person* counts as that party is decided in
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from domains.models import MembershipStatus, ProjectStatus
+from workflows import Transition, TransitionNotAllowed, Workflow
+
+__all__ = ["MEMBERSHIP", "PROJECT", "WORKFLOWS", "Action", "Party", "Transition", "TransitionNotAllowed", "Workflow"]
 
 
 class Party(enum.StrEnum):
@@ -32,57 +37,6 @@ class Action(enum.StrEnum):
     WITHDRAW = "withdraw"
     REVOKE = "revoke"
     CLOSE = "close"
-
-
-class TransitionNotAllowed(Exception):
-    """The object's state does not allow this action; the message says why."""
-
-
-@dataclass(frozen=True)
-class Transition:
-    source: str
-    action: Action
-    target: str
-    party: Party
-    note: str
-
-
-@dataclass(frozen=True)
-class Workflow:
-    name: str
-    thing: str
-    statuses: tuple[str, ...]
-    labels: dict[str, str]
-    initial: str
-    transitions: tuple[Transition, ...]
-
-    def transition(self, source: str, action: Action) -> Transition:
-        for candidate in self.transitions:
-            if candidate.source == source and candidate.action == action:
-                return candidate
-        raise TransitionNotAllowed(
-            f"This {self.thing} is {self.labels[source].lower()}, so it cannot be {_PAST[action]} now."
-        )
-
-    def allows(self, source: str, action: Action) -> bool:
-        return any(t.source == source and t.action == action for t in self.transitions)
-
-    def parties_in(self, status: str) -> frozenset[Party]:
-        """Who may act while an object is in ``status`` (empty: the status is final)."""
-        return frozenset(t.party for t in self.transitions if t.source == status)
-
-    def actions_for(self, status: str, party: Party) -> tuple[Action, ...]:
-        return tuple(t.action for t in self.transitions if t.source == status and t.party == party)
-
-    def terminal(self) -> frozenset[str]:
-        return frozenset(s for s in self.statuses if not self.parties_in(s))
-
-    def mermaid(self) -> str:
-        lines = ["stateDiagram-v2", f"    [*] --> {self.initial}"]
-        for t in self.transitions:
-            lines.append(f"    {t.source} --> {t.target}: {t.action} ({t.party})")
-        lines.extend(f"    {status} --> [*]" for status in self.statuses if status in self.terminal())
-        return "\n".join(lines)
 
 
 _PAST = {
@@ -102,6 +56,7 @@ MEMBERSHIP = Workflow(
     statuses=tuple(_M.values),
     labels=dict(_M.choices),
     initial=_M.PENDING,
+    past=_PAST,
     transitions=(
         Transition(_M.PENDING, Action.APPROVE, _M.APPROVED, Party.LEAD, "the applicant becomes a member"),
         Transition(_M.PENDING, Action.REJECT, _M.REJECTED, Party.LEAD, "with a reason; the applicant may apply again"),
@@ -117,6 +72,7 @@ PROJECT = Workflow(
     statuses=tuple(_P.values),
     labels=dict(_P.choices),
     initial=_P.SUBMITTED,
+    past=_PAST,
     transitions=(
         Transition(
             _P.SUBMITTED, Action.APPROVE, _P.APPROVED, Party.LEAD, "its members may reach data until the end date"
@@ -145,12 +101,5 @@ def workflows_document() -> str:
         "(the portal, on a schedule).",
     ]
     for workflow in WORKFLOWS:
-        parts += ["", f"## {workflow.name}", "", "```mermaid", workflow.mermaid(), "```", ""]
-        parts += ["| status | meaning | who may act | actions |", "| --- | --- | --- | --- |"]
-        for status in workflow.statuses:
-            parties = ", ".join(sorted(workflow.parties_in(status))) or "nobody (final)"
-            actions = "; ".join(
-                f"{t.action} → {t.target} ({t.party}: {t.note})" for t in workflow.transitions if t.source == status
-            )
-            parts.append(f"| `{status}` | {workflow.labels[status]} | {parties} | {actions or '—'} |")
+        parts += workflow.document_section()
     return "\n".join(parts) + "\n"

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "domains",
     "participants",
     "cohorts",
+    "analysis",
 ]
 
 MIDDLEWARE = [
@@ -216,6 +217,28 @@ DISCLOSURE_ROUNDING = env_int("DISCLOSURE_ROUNDING", 5, hint="Shown counts are r
 # Count queries a researcher may make in an hour (differencing attacks need many).
 COHORT_COUNT_LIMIT_PER_HOUR = env_int("COHORT_COUNT_LIMIT_PER_HOUR", 600)
 
+# --- Analysis jobs (analysis/) ----------------------------------------------------
+# Jobs of one project running at once; the others wait, queued, until a slot frees.
+ANALYSIS_RUNNING_JOBS_PER_PROJECT = env_int("ANALYSIS_RUNNING_JOBS_PER_PROJECT", 2)
+# A running job whose worker sent no progress for this long is flagged on its
+# page, and failed by the sweeper after the timeout.
+ANALYSIS_HEARTBEAT_WARN_SECONDS = env_int("ANALYSIS_HEARTBEAT_WARN_SECONDS", 120)
+ANALYSIS_HEARTBEAT_TIMEOUT_SECONDS = env_int("ANALYSIS_HEARTBEAT_TIMEOUT_SECONDS", 900)
+# A queued job handed to the broker this long ago without starting is handed again.
+ANALYSIS_REPUBLISH_AFTER_SECONDS = env_int("ANALYSIS_REPUBLISH_AFTER_SECONDS", 300)
+ANALYSIS_SWEEP_MINUTES = env_int("ANALYSIS_SWEEP_MINUTES", 1, hint="Minutes between two runs of the job sweeper.")
+# Time limits of one job task (a block of a split job is one task); the soft
+# limit fails the job with a message.
+ANALYSIS_SOFT_TIME_LIMIT = env_int("ANALYSIS_SOFT_TIME_LIMIT", 6 * 3600)
+ANALYSIS_TIME_LIMIT = env_int("ANALYSIS_TIME_LIMIT", 6 * 3600 + 300)
+if ANALYSIS_SOFT_TIME_LIMIT >= ANALYSIS_TIME_LIMIT:
+    raise ImproperlyConfigured("ANALYSIS_SOFT_TIME_LIMIT must be shorter than ANALYSIS_TIME_LIMIT (see .env.example).")
+# Variants per block of a block-split job (each block is one task on any worker).
+ANALYSIS_BLOCK_VARIANTS = env_int("ANALYSIS_BLOCK_VARIANTS", 20_000)
+ANALYSIS_LOG_LIMIT = env_int("ANALYSIS_LOG_LIMIT", 500, hint="Log lines kept per job; later lines are dropped.")
+# Extra job-type modules (site-specific analyses), besides the package analysis.jobtypes.
+ANALYSIS_EXTRA_JOB_TYPES = env_list("ANALYSIS_EXTRA_JOB_TYPES", [])
+
 # --- Celery --------------------------------------------------------------------
 # Default: kombu's filesystem transport, a broker that needs no server.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -235,6 +258,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
             "control_folder": str(_broker_folder / "control"),
             "store_processed": False,
         }
+    )
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= ANALYSIS_TIME_LIMIT:  # type: ignore[operator]
+    raise ImproperlyConfigured(
+        "CELERY_VISIBILITY_TIMEOUT must be longer than ANALYSIS_TIME_LIMIT, or a running job would be redelivered."
     )
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -257,6 +284,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "close-ended-projects": {"task": "domains.close_ended_projects", "schedule": crontab(hour=0, minute=15)},
     "verify-audit-chain": {"task": "audit.verify_chain", "schedule": crontab(hour=2, minute=30)},
+    # Every few minutes: lost publishes handed on, jobs whose worker went silent failed.
+    "sweep-analysis-jobs": {"task": "analysis.sweep_jobs", "schedule": crontab(minute=f"*/{ANALYSIS_SWEEP_MINUTES}")},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

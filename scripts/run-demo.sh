@@ -15,13 +15,16 @@ mkdir -p "$PORTAL_VAR_DIR/broker/queue" "$PORTAL_VAR_DIR/broker/processed" "$POR
 
 # The demo data release (HPO ontology, synthetic participants and genomes) is
 # made once, in the background, so the portal answers at once.
-"$PY" manage.py seed_demo_release >"$PORTAL_VAR_DIR/log/demo-release.log" 2>&1 &
+# Then the demo researcher's project, cohorts and one analysis job of each type,
+# queued for the worker below.
+( "$PY" manage.py seed_demo_release && "$PY" manage.py seed_demo_analysis ) >"$PORTAL_VAR_DIR/log/demo-release.log" 2>&1 &
 RELEASE=$!
 
 "$PY" -m celery -A portal worker --beat -Q interactive,heavy --concurrency 2 --loglevel INFO \
     >"$PORTAL_VAR_DIR/log/worker.log" 2>&1 &
 WORKER=$!
-trap 'kill $WORKER $RELEASE 2>/dev/null || true; wait $WORKER 2>/dev/null || true' EXIT INT TERM
+# The release step is a subshell: stop the command it is running too.
+trap 'pkill -TERM -P $RELEASE 2>/dev/null || true; kill $WORKER $RELEASE 2>/dev/null || true; wait $WORKER 2>/dev/null || true' EXIT INT TERM
 
 cat <<MSG
 
