@@ -39,9 +39,9 @@ from analysis.jobtype import (
 )
 from analysis.models import JobStage
 from analysis.plots import lollipop
-from cohorts.criteria import CONSEQUENCE_CLASSES
 from genomics.kernels import AlleleCounts
 from participants.models import Gene
+from participants.vocabularies import CONSEQUENCE_CLASSES
 
 CLASS_LABELS = {
     "loss_of_function": "Loss of function",

@@ -13,11 +13,11 @@ from analysis import registry
 from cohorts.services import cohort_create
 from participants.models import Gene, HpoTerm
 from participants.ontology import ontology_write_tables
-from participants.services import _load_rows
 from tests.factories.accounts import UserFactory
 from tests.factories.domains import ProjectFactory
 from tests.functional.test_cohort_journey import _sign_in
 from tests.integration.analysis.conftest import Workers, data_root, workers  # noqa: F401
+from tests.integration.cohorts.conftest import load_prepared
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.worker]
 
@@ -32,8 +32,7 @@ def test_run_an_allele_frequency_job_from_a_saved_cohort_and_open_its_plot(
     with transaction.atomic():
         if not HpoTerm.objects.exists():  # transactional tests start from an empty database
             ontology_write_tables()
-        release = _load_rows(prepared_release.bundle, name="test-r1", checksum="0" * 64,
-                             sample_index=prepared_release.sample_index, by=None).release  # fmt: skip
+        release = load_prepared(prepared_release, name="test-r1").release
     user = UserFactory(email="rosa@example.org", full_name="Rosa Researcher", accredited=True)
     device = TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)
     project = ProjectFactory(owner=user, status="approved", title="Cardiac genetics")

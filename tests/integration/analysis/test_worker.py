@@ -17,9 +17,9 @@ from analysis.tasks import combine_blocks, run_block, run_job
 from audit.models import AuditAction, AuditEvent
 from participants.models import Gene, HpoTerm
 from participants.ontology import ontology_write_tables
-from participants.services import _load_rows
 from tests.integration.analysis.conftest import Workers, wait_for
 from tests.integration.analysis.jobtypes_for_tests import gate
+from tests.integration.cohorts.conftest import load_prepared
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 TEST_TYPES = "tests.integration.analysis.jobtypes_for_tests"
@@ -31,8 +31,7 @@ def release(transactional_db, prepared_release, settings):
     with transaction.atomic():
         if not HpoTerm.objects.exists():  # transactional tests start from an empty database
             ontology_write_tables()
-        return _load_rows(prepared_release.bundle, name="test-r1", checksum="0" * 64,
-                          sample_index=prepared_release.sample_index, by=None).release  # fmt: skip
+        return load_prepared(prepared_release, name="test-r1").release
 
 
 @pytest.fixture
