@@ -107,10 +107,25 @@ def has_permission(user: Any, perm: Permission | str, obj: Model | None = None) 
     return ObjectPermissionChecker(user).has_perm(permission.codename, obj)
 
 
-def has_role(user: Any, role: Role) -> bool:
+def held_roles(user: Any) -> frozenset[Role]:
+    """Every role the user holds: global ones, and object-scoped ones held on
+    at least one object (a lead of any domain holds the domain-lead role)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    return role in global_roles(user)
+        return frozenset()
+    scoped = {
+        role
+        for role, scope in ROLE_SCOPE.items()
+        if scope is Scope.OBJECT
+        and UserObjectPermission.objects.filter(
+            user=user, permission__codename__in=[p.codename for p in ROLE_PERMISSIONS[role]]
+        ).exists()
+    }
+    return global_roles(user) | scoped
+
+
+def role_labels(user: Any) -> list[str]:
+    """The names of the roles the user holds, for pages."""
+    return sorted(role.label for role in held_roles(user))
 
 
 def objects_with_permission(user: Any, perm: Permission | str, queryset: QuerySet[_M]) -> QuerySet[_M]:

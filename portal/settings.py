@@ -304,6 +304,8 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Date inputs render and read ISO 8601 first, as browsers' date pickers need.
+FORMAT_MODULE_PATH = ["portal.formats"]
 
 # --- Guardian ---------------------------------------------------------------------------
 ANONYMOUS_USER_NAME = None  # no anonymous object permissions

@@ -107,5 +107,5 @@ def test_password_only_sessions_get_403_from_the_api(client, path, has_device):
 
 def test_post_requests_are_walled_too(client):
     sign_in_password_only(client, UserFactory())
-    response = client.post(reverse("accounts:account"), {"action": "profile", "full_name": "X"})
+    response = client.post(reverse("accounts:details"), {"full_name": "X"})
     assert response.status_code == 302

@@ -59,36 +59,34 @@ def test_bad_tokens_are_refused_and_audited(researcher, state):
 
 def test_account_page_shows_a_new_token_once_and_revokes_it(client_for, researcher):
     client = client_for(researcher)
-    response = client.post(
-        reverse("accounts:account"), {"action": "token_create", "name": "laptop", "lifetime_days": "30"}
-    )
+    response = client.post(reverse("accounts:token-create"), {"name": "laptop", "lifetime_days": "30"})
     assert response.status_code == 200
     key = response.context["new_token_key"]
     assert key in response.content.decode()
     assert key not in client.get(reverse("accounts:account")).content.decode()
     token = ApiToken.objects.get(user=researcher)
-    client.post(reverse("accounts:account"), {"action": "token_revoke", "token_id": token.pk})
+    client.post(reverse("accounts:token-revoke", args=[token.pk]))
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert _token_client(key).get(reverse("api:domains")).status_code == 401
 
 
 def test_a_token_form_error_is_shown_next_to_the_field(client_for, researcher):
-    response = client_for(researcher).post(reverse("accounts:account"), {"action": "token_create", "name": ""})
+    response = client_for(researcher).post(reverse("accounts:token-create"), {"name": ""})
     assert response.status_code == 400
     assert "Give the token a name" in response.content.decode()
 
 
 def test_tokens_cannot_be_made_without_the_second_factor(client, researcher):
     sign_in_password_only(client, researcher)
-    response = client.post(reverse("accounts:account"), {"action": "token_create", "name": "x", "lifetime_days": "30"})
+    response = client.post(reverse("accounts:token-create"), {"name": "x", "lifetime_days": "30"})
     assert response.status_code == 302 and "/two-factor/" in response["Location"]
     assert not ApiToken.objects.exists()
 
 
 def test_nobody_revokes_someone_elses_token(client_for, researcher, member):
     token, _ = api_token_create(by=member, name="theirs", lifetime_days=30)
-    client_for(researcher).post(reverse("accounts:account"), {"action": "token_revoke", "token_id": token.pk})
+    client_for(researcher).post(reverse("accounts:token-revoke", args=[token.pk]))
     token.refresh_from_db()
     assert token.revoked_at is None
 

@@ -149,3 +149,9 @@ def test_project_form_errors_are_next_to_the_fields(client_for, member, domain):
     assert response.status_code == 400
     body = response.content.decode()
     assert "Give the project a title." in body and 'id="id_title-error"' in body and "Give an end date." in body
+
+
+def test_the_edit_form_renders_the_end_date_as_a_date_input_reads_it(member, domain, client_for):
+    project = ProjectFactory(domain=domain, owner=member, status=ProjectStatus.RETURNED)
+    body = client_for(member).get(reverse("domains:project-edit", args=[project.pk])).content.decode()
+    assert f'type="date" name="end_date" value="{project.end_date.isoformat()}"' in body
