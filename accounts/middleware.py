@@ -9,9 +9,10 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
+from accounts.decorators import is_public_page
 from accounts.requests import is_verified
 from accounts.services import LAST_SEEN_KEY, SIGNED_IN_AT_KEY, session_sign_out, user_has_mfa_device
 from audit.models import AuditAction
@@ -21,7 +22,8 @@ _OPEN_PREFIXES = ("/static/", "/healthz", "/favicon.ico")
 
 
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    """Under /api/, but not the documentation page, which is a page for people."""
+    return request.path.startswith("/api/") and not request.path.startswith(reverse("api-docs"))
 
 
 class SessionTimeoutMiddleware:
@@ -55,6 +57,14 @@ def _sign_in_url(request: HttpRequest) -> str:
     return f"{reverse('accounts:sign-in')}?{urlencode({'next': request.get_full_path()})}"
 
 
+def _is_public(request: HttpRequest) -> bool:
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return is_public_page(match.func)
+
+
 class MFARequiredMiddleware:
     """Every page needs a signed-in user who has passed the second factor.
 
@@ -69,6 +79,8 @@ class MFARequiredMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path
         if path.startswith(_OPEN_PREFIXES) or path.startswith(self._open_account_paths()):
+            return self.get_response(request)
+        if _is_public(request):
             return self.get_response(request)
         user = request.user
         if not user.is_authenticated:

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import segno
 from django.contrib import messages
 from django.contrib.auth import authenticate, update_session_auth_hash
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -268,6 +268,18 @@ def dashboard(request: PortalRequest) -> HttpResponse:
         "release": release_current(),
     }
     return render(request, "dashboard.html", context)
+
+
+def admin_login(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    """Stands in for the admin's login form. Staff (who reach it only when a
+    session lapsed mid-way) go on to the admin; everyone else gets 404, as for
+    any page they may not see. The two-factor wall has already sent
+    signed-out visitors to the portal's sign-in."""
+    from django.contrib import admin
+
+    if admin.site.has_permission(request):
+        return HttpResponseRedirect(_next_url(request, default="admin:index"))
+    raise Http404
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

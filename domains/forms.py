@@ -10,7 +10,10 @@ from domains.services import check_project_end_date
 
 class ProgrammeFilterForm(forms.Form):
     programme = forms.ChoiceField(
-        label="Programme", choices=[("", "All programmes"), *Programme.choices], required=False
+        label="Programme",
+        choices=[("", "All programmes"), *Programme.choices],
+        required=False,
+        error_messages={"invalid_choice": "Choose one of the listed programmes."},
     )
 
 

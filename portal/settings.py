@@ -292,10 +292,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
-    # Documentation pages use the bundled Swagger UI and Redoc: no CDN.
+    # The documentation page uses the bundled Swagger UI: no CDN, and no
+    # online validator badge (Swagger UI's default fetches one from outside).
+    # ReDoc is not offered: its page loads web fonts from outside.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

@@ -179,7 +179,16 @@ def test_the_schema_is_served_to_signed_in_callers(api_client_for, researcher):
 
 def test_docs_pages_are_served_from_local_assets(client_for, researcher):
     client = client_for(researcher)
-    for name in ("api-docs", "api-redoc"):
-        body = client.get(reverse(name)).content.decode()
-        assert "/static/drf_spectacular_sidecar/" in body
-        assert "cdn." not in body and "unpkg" not in body
+    body = client.get(reverse("api-docs")).content.decode()
+    assert "/static/drf_spectacular_sidecar/" in body
+    assert "cdn." not in body and "unpkg" not in body and "fonts.googleapis" not in body
+    assert '"validatorUrl": null' in body
+
+
+def test_the_docs_page_sends_a_signed_out_visitor_to_sign_in(client):
+    response = client.get(reverse("api-docs"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:sign-in"))
+
+
+def test_redoc_is_not_offered(client_for, researcher):
+    assert client_for(researcher).get("/api/v1/redoc/").status_code == 404
