@@ -33,6 +33,8 @@ class Permission(enum.StrEnum):
     DOMAIN_REVIEW_MEMBERSHIP = "domains.review_membership"
     PROJECT_REGISTER = "domains.register_project"
     PROJECT_REVIEW = "domains.review_project"
+    # For the airlock (output requests and their review), which is coming: the
+    # roles already carry them so that granting a role needs no change then.
     OUTPUT_REQUEST = "airlock.request_output"
     OUTPUT_REVIEW = "airlock.review_output"
 

@@ -61,11 +61,28 @@ def _leads_of(domain: Domain) -> list[User]:
     return domain_leads(domain=domain)
 
 
-def _clean_reason(action: Action, reason: str) -> str:
+JUSTIFICATION_MIN_LENGTH = 20
+JUSTIFICATION_MAX_LENGTH = 2000
+
+
+def clean_reason(action: Action, reason: str) -> str:
+    """The reason or note for a decision, stripped; refused when ``action`` needs one."""
     reason = reason.strip()
     if action in _REASON_REQUIRED and not reason:
         raise NotAllowed("Give a reason: the researcher will read it.")
     return reason
+
+
+def clean_justification(justification: str) -> str:
+    """Why a researcher wants to join a domain, stripped; the leads need a sentence or two."""
+    justification = justification.strip()
+    if len(justification) < JUSTIFICATION_MIN_LENGTH:
+        raise NotAllowed(
+            f"Say in a sentence or two why you want to join (at least {JUSTIFICATION_MIN_LENGTH} characters)."
+        )
+    if len(justification) > JUSTIFICATION_MAX_LENGTH:
+        raise NotAllowed(f"Keep it to {JUSTIFICATION_MAX_LENGTH} characters; the leads read every word.")
+    return justification
 
 
 # --- domains ------------------------------------------------------------------------------
@@ -83,9 +100,7 @@ def domain_create(*, slug: str, name: str, programme: Programme, description: st
 
 @transaction.atomic
 def membership_apply(*, domain: Domain, justification: str, by: User) -> MembershipApplication:
-    justification = justification.strip()
-    if len(justification) < 20:
-        raise NotAllowed("Say in a sentence or two why you want to join (at least 20 characters).")
+    justification = clean_justification(justification)
     # Serialise applications by the same person, so two quick clicks make one application.
     User.objects.select_for_update().filter(pk=by.pk).first()
     check_user_can_apply(by, domain)
@@ -117,7 +132,7 @@ def _membership_transition(
         .get(pk=application.pk)
     )
     check_user_can_act_on_application(by, application, action)
-    reason = _clean_reason(action, reason)
+    reason = clean_reason(action, reason)
     transition = MEMBERSHIP.transition(application.status, action)
     now = timezone.now()
     fields = ["status"]
@@ -256,7 +271,7 @@ def _project_transition(*, project: Project, action: Action, by: User | None, re
     project = _locked_project(project)
     if by is not None:
         check_user_can_act_on_project(by, project, action)
-    reason = _clean_reason(action, reason)
+    reason = clean_reason(action, reason)
     transition = PROJECT.transition(project.status, action)
     now = timezone.now()
     project.status = transition.target
