@@ -23,6 +23,19 @@ from tests.factories.domains import (
 PERSONAS = ["anonymous", "researcher", "member", "lead", "other_lead", "output_checker", "governance_reviewer"]
 
 
+@pytest.fixture(autouse=True)
+def _mail_tasks_run_in_process():
+    """E-mails are sent by a Celery task; here it runs in the test's process,
+    so mail.outbox shows what would be sent (queuing itself is tested with a
+    real broker in test_notifications)."""
+    from portal.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
 @pytest.fixture
 def domain(db) -> Domain:
     return DomainFactory(slug="neurology", name="Neurology")
