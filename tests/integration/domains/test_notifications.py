@@ -68,7 +68,10 @@ def test_a_broker_that_cannot_be_reached_is_logged_and_the_decision_stands(
 
     monkeypatch.setattr(send_notification, "delay", unreachable)
     url = reverse("domains:domain", args=[domain.slug])
-    with caplog.at_level(logging.ERROR, logger="domains.notifications"), django_capture_on_commit_callbacks(True):
+    with (
+        caplog.at_level(logging.ERROR, logger="domains.notifications"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         response = client_for(researcher).post(url, {"justification": WHY})
     assert response.status_code == 302
     assert MembershipApplication.objects.filter(applicant=researcher, domain=domain).exists()
