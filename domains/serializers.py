@@ -62,10 +62,6 @@ class ProjectOut(serializers.Serializer):
     approved_on = serializers.DateField(allow_null=True)
 
 
-class ErrorOut(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 # --- input -------------------------------------------------------------------------------------
 
 

@@ -22,3 +22,9 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/ every error answer is JSON of one shape (accounts.api_errors).
+handler400 = "accounts.api_errors.bad_request"
+handler403 = "accounts.api_errors.forbidden"
+handler404 = "accounts.api_errors.not_found"
+handler500 = "accounts.api_errors.server_error"

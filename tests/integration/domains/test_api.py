@@ -116,7 +116,7 @@ def test_api_approve_and_reject_call_the_same_services(api_client_for, domain, l
     response = api_client_for(lead).post(
         reverse("api:application-reject", args=[application.pk]), {"reason": ""}, content_type="application/json"
     )
-    assert response.status_code == 400 and "reason" in response.json()
+    assert response.status_code == 400 and "reason" in response.json()["errors"]
     response = api_client_for(lead).post(
         reverse("api:application-approve", args=[application.pk]), {}, content_type="application/json"
     )
