@@ -106,7 +106,9 @@ def has_permission(user: Any, perm: Permission | str, obj: Model | None = None) 
         return False
     if obj._meta.app_label != permission.value.split(".", 1)[0]:
         return False
-    return ObjectPermissionChecker(user).has_perm(permission.codename, obj)
+    # Only permissions granted on the object count: a superuser (the Django
+    # admin's flag) is not a lead of every domain.
+    return permission.codename in ObjectPermissionChecker(user).get_user_perms(obj)
 
 
 def held_roles(user: Any) -> frozenset[Role]:
@@ -141,7 +143,7 @@ def objects_with_permission(user: Any, perm: Permission | str, queryset: QuerySe
         return queryset
     if queryset.model._meta.app_label != permission.value.split(".", 1)[0]:
         return queryset.none()
-    return get_objects_for_user(user, permission.value, klass=queryset, accept_global_perms=False)
+    return get_objects_for_user(user, permission.value, klass=queryset, accept_global_perms=False, with_superuser=False)
 
 
 def holders_of_object_permission(perm: Permission | str, objects: list[Model]) -> dict[Any, list[Any]]:

@@ -51,7 +51,6 @@ def release(db, prepared_release, settings) -> DataRelease:
 
 # Personas and the small world of domains and projects, shared with the domains tests.
 from tests.integration.domains.conftest import (  # noqa: E402,F401
-    api_client_for,
     applicant,
     domain,
     lead,
