@@ -19,7 +19,11 @@ urlpatterns = [
     path("api/v1/", include("domains.api_urls")),
     path("api/v1/cohorts/", include("cohorts.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/v1/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", template_name="api_docs.html"),
+        name="api-docs",
+    ),
     path("admin/", admin.site.urls),
 ]
 
