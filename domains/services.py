@@ -65,9 +65,15 @@ JUSTIFICATION_MIN_LENGTH = 20
 JUSTIFICATION_MAX_LENGTH = 2000
 
 
+def _text(value: str) -> str:
+    """Free text as stored: without surrounding space, lines ended by \\n
+    (browsers send a textarea's lines ended by \\r\\n, API callers often not)."""
+    return value.replace("\r\n", "\n").strip()
+
+
 def clean_reason(action: Action, reason: str) -> str:
     """The reason or note for a decision, stripped; refused when ``action`` needs one."""
-    reason = reason.strip()
+    reason = _text(reason)
     if action in _REASON_REQUIRED and not reason:
         raise NotAllowed("Give a reason: the researcher will read it.")
     return reason
@@ -75,7 +81,7 @@ def clean_reason(action: Action, reason: str) -> str:
 
 def clean_justification(justification: str) -> str:
     """Why a researcher wants to join a domain, stripped; the leads need a sentence or two."""
-    justification = justification.strip()
+    justification = _text(justification)
     if len(justification) < JUSTIFICATION_MIN_LENGTH:
         raise NotAllowed(
             f"Say in a sentence or two why you want to join (at least {JUSTIFICATION_MIN_LENGTH} characters)."
@@ -241,11 +247,11 @@ def project_register(
     project = Project.objects.create(
         domain=domain,
         owner=by,
-        title=title.strip(),
-        lay_summary=lay_summary.strip(),
-        aims=aims.strip(),
-        data_needed=data_needed.strip(),
-        planned_outputs=planned_outputs.strip(),
+        title=_text(title),
+        lay_summary=_text(lay_summary),
+        aims=_text(aims),
+        data_needed=_text(data_needed),
+        planned_outputs=_text(planned_outputs),
         end_date=end_date,
     )
     ProjectMember.objects.create(project=project, user=by, added_by=by)
@@ -348,11 +354,11 @@ def project_resubmit(
     check_user_can_act_on_project(by, locked, Action.RESUBMIT)
     _check_project_fields(title=title, lay_summary=lay_summary, end_date=end_date)
     values = {
-        "title": title.strip(),
-        "lay_summary": lay_summary.strip(),
-        "aims": aims.strip(),
-        "data_needed": data_needed.strip(),
-        "planned_outputs": planned_outputs.strip(),
+        "title": _text(title),
+        "lay_summary": _text(lay_summary),
+        "aims": _text(aims),
+        "data_needed": _text(data_needed),
+        "planned_outputs": _text(planned_outputs),
         "end_date": end_date,
     }
     changed = sorted(name for name, value in values.items() if getattr(locked, name) != value)

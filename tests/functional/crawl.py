@@ -43,14 +43,10 @@ class CrawlReport:
     findings: list[Finding] = field(default_factory=list)
 
 
-def crawl(browser, base: str, persona: str, *, cookies: list[dict], start: list[str]) -> CrawlReport:
+def crawl(browser, base: str, persona: str, *, page, start: list[str]) -> CrawlReport:
+    """Crawl from ``start`` with ``page`` (a browser page, signed in as the persona or not)."""
     report = CrawlReport()
     origin = urlsplit(base).netloc
-    context = browser.new_context(viewport=NARROW)
-    if cookies:
-        context.add_cookies(cookies)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
     current = {"url": ""}
 
     def on_request(request):
@@ -94,7 +90,7 @@ def crawl(browser, base: str, persona: str, *, cookies: list[dict], start: list[
             if target and target not in seen:
                 seen.add(target)
                 queue.append(target)
-    context.close()
+    page.context.close()
     return report
 
 

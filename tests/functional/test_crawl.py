@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import pytest
 from django.db import transaction
-from django.test import Client
 
-from tests.functional.crawl import crawl
-from tests.helpers import sign_in_verified
+from tests.functional.browser_session import signed_in_page
+from tests.functional.crawl import NARROW, crawl
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -52,17 +51,12 @@ def demo_world(persona_world, prepared_release, settings):
     return world
 
 
-def _session_cookies(user, live_server) -> list[dict]:
-    if user is None:
-        return []
-    client = sign_in_verified(Client(), user)
-    return [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-
-
 @pytest.mark.parametrize("persona", CRAWLED)
 def test_every_page_a_persona_can_reach_is_whole_and_fits_a_phone(persona, demo_world, live_server, browser):
     user = demo_world.people[persona]
     start = ["/"] if user else ["/projects/register/", "/accounts/sign-in/"]
-    report = crawl(browser, live_server.url, persona, cookies=_session_cookies(user, live_server), start=start)
+    report = crawl(
+        browser, live_server.url, persona, page=signed_in_page(browser, live_server, user, viewport=NARROW), start=start
+    )
     assert len(report.visited) >= (8 if user else 2), report.visited
     assert report.findings == [], "\n" + "\n".join(str(f) for f in report.findings)
