@@ -21,6 +21,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from accounts.middleware import is_api_request
+
 VALIDATION_DETAIL = "Some of what was sent cannot be used; see errors."
 
 
@@ -72,32 +74,26 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
-def _is_api(request: HttpRequest) -> bool:
-    from accounts.middleware import _is_api as is_api
-
-    return is_api(request)
-
-
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse(error_body("Not found."), status=404)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse(error_body("Something went wrong on our side; it has been logged."), status=500)
     return defaults.server_error(request)
 
 
 def forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse(error_body("Not allowed."), status=403)
     return defaults.permission_denied(request, exception)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse(error_body("Bad request."), status=400)
     return defaults.bad_request(request, exception)
 

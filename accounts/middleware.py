@@ -21,7 +21,7 @@ from audit.models import AuditAction
 _OPEN_PREFIXES = ("/static/", "/healthz", "/favicon.ico")
 
 
-def _is_api(request: HttpRequest) -> bool:
+def is_api_request(request: HttpRequest) -> bool:
     """Under /api/, but not the documentation page, which is a page for people."""
     return request.path.startswith("/api/") and not request.path.startswith(reverse("api-docs"))
 
@@ -45,7 +45,7 @@ class SessionTimeoutMiddleware:
                 reason = f"Sessions last at most {int(absolute // 3600)} hours. Please sign in again."
             if reason:
                 session_sign_out(request=request, reason=AuditAction.SESSION_EXPIRED)
-                if _is_api(request):
+                if is_api_request(request):
                     return JsonResponse({"detail": reason}, status=401)
                 messages.info(request, reason)
                 return HttpResponseRedirect(_sign_in_url(request))
@@ -84,12 +84,12 @@ class MFARequiredMiddleware:
             return self.get_response(request)
         user = request.user
         if not user.is_authenticated:
-            if _is_api(request):
+            if is_api_request(request):
                 return self.get_response(request)
             return HttpResponseRedirect(_sign_in_url(request))
         if is_verified(user):
             return self.get_response(request)
-        if _is_api(request):
+        if is_api_request(request):
             return JsonResponse({"detail": "Two-factor verification is required."}, status=403)
         target = "accounts:mfa-verify" if user_has_mfa_device(user) else "accounts:mfa-enrol"
         return HttpResponseRedirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
