@@ -76,3 +76,26 @@ class UserAdmin(BaseUserAdmin):
                     details={"fields": ["profile"], "via": "admin"},
                 )
         formset.save_m2m()
+
+
+# Two-factor devices: an administrator may see that a device exists and remove
+# a lost one (the person then enrols a new one at their next sign-in), but never
+# read its secret. django-otp's own admin shows the secret as a QR code, which
+# would let whoever opens it copy someone's second factor.
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
+
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(admin.ModelAdmin):
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    search_fields = ["user__email"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

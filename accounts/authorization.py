@@ -33,6 +33,8 @@ class Permission(enum.StrEnum):
     DOMAIN_REVIEW_MEMBERSHIP = "domains.review_membership"
     PROJECT_REGISTER = "domains.register_project"
     PROJECT_REVIEW = "domains.review_project"
+    # For the airlock (output requests and their review), which is coming: the
+    # roles already carry them so that granting a role needs no change then.
     OUTPUT_REQUEST = "airlock.request_output"
     OUTPUT_REVIEW = "airlock.review_output"
 
@@ -104,13 +106,30 @@ def has_permission(user: Any, perm: Permission | str, obj: Model | None = None) 
         return False
     if obj._meta.app_label != permission.value.split(".", 1)[0]:
         return False
-    return ObjectPermissionChecker(user).has_perm(permission.codename, obj)
+    # Only permissions granted on the object count: a superuser (the Django
+    # admin's flag) is not a lead of every domain.
+    return permission.codename in ObjectPermissionChecker(user).get_user_perms(obj)
 
 
-def has_role(user: Any, role: Role) -> bool:
+def held_roles(user: Any) -> frozenset[Role]:
+    """Every role the user holds: global ones, and object-scoped ones held on
+    at least one object (a lead of any domain holds the domain-lead role)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    return role in global_roles(user)
+        return frozenset()
+    scoped = {
+        role
+        for role, scope in ROLE_SCOPE.items()
+        if scope is Scope.OBJECT
+        and UserObjectPermission.objects.filter(
+            user=user, permission__codename__in=[p.codename for p in ROLE_PERMISSIONS[role]]
+        ).exists()
+    }
+    return global_roles(user) | scoped
+
+
+def role_labels(user: Any) -> list[str]:
+    """The names of the roles the user holds, for pages."""
+    return sorted(role.label for role in held_roles(user))
 
 
 def objects_with_permission(user: Any, perm: Permission | str, queryset: QuerySet[_M]) -> QuerySet[_M]:
@@ -124,7 +143,7 @@ def objects_with_permission(user: Any, perm: Permission | str, queryset: QuerySe
         return queryset
     if queryset.model._meta.app_label != permission.value.split(".", 1)[0]:
         return queryset.none()
-    return get_objects_for_user(user, permission.value, klass=queryset, accept_global_perms=False)
+    return get_objects_for_user(user, permission.value, klass=queryset, accept_global_perms=False, with_superuser=False)
 
 
 def holders_of_object_permission(perm: Permission | str, objects: list[Model]) -> dict[Any, list[Any]]:

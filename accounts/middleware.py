@@ -9,9 +9,10 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
+from accounts.decorators import is_public_page
 from accounts.requests import is_verified
 from accounts.services import LAST_SEEN_KEY, SIGNED_IN_AT_KEY, session_sign_out, user_has_mfa_device
 from audit.models import AuditAction
@@ -20,8 +21,9 @@ from audit.models import AuditAction
 _OPEN_PREFIXES = ("/static/", "/healthz", "/favicon.ico")
 
 
-def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+def is_api_request(request: HttpRequest) -> bool:
+    """Under /api/, but not the documentation page, which is a page for people."""
+    return request.path.startswith("/api/") and not request.path.startswith(reverse("api-docs"))
 
 
 class SessionTimeoutMiddleware:
@@ -43,7 +45,7 @@ class SessionTimeoutMiddleware:
                 reason = f"Sessions last at most {int(absolute // 3600)} hours. Please sign in again."
             if reason:
                 session_sign_out(request=request, reason=AuditAction.SESSION_EXPIRED)
-                if _is_api(request):
+                if is_api_request(request):
                     return JsonResponse({"detail": reason}, status=401)
                 messages.info(request, reason)
                 return HttpResponseRedirect(_sign_in_url(request))
@@ -53,6 +55,14 @@ class SessionTimeoutMiddleware:
 
 def _sign_in_url(request: HttpRequest) -> str:
     return f"{reverse('accounts:sign-in')}?{urlencode({'next': request.get_full_path()})}"
+
+
+def _is_public(request: HttpRequest) -> bool:
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return is_public_page(match.func)
 
 
 class MFARequiredMiddleware:
@@ -70,14 +80,16 @@ class MFARequiredMiddleware:
         path = request.path
         if path.startswith(_OPEN_PREFIXES) or path.startswith(self._open_account_paths()):
             return self.get_response(request)
+        if _is_public(request):
+            return self.get_response(request)
         user = request.user
         if not user.is_authenticated:
-            if _is_api(request):
+            if is_api_request(request):
                 return self.get_response(request)
             return HttpResponseRedirect(_sign_in_url(request))
         if is_verified(user):
             return self.get_response(request)
-        if _is_api(request):
+        if is_api_request(request):
             return JsonResponse({"detail": "Two-factor verification is required."}, status=403)
         target = "accounts:mfa-verify" if user_has_mfa_device(user) else "accounts:mfa-enrol"
         return HttpResponseRedirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")

@@ -94,12 +94,11 @@ def agreement_accept(*, by: User, version: str) -> ResearcherProfile:
 
 
 @transaction.atomic
-def password_change(*, request: HttpRequest, by: User, new_password: str) -> None:
-    from django.contrib.auth import update_session_auth_hash
-
+def password_change(*, by: User, new_password: str) -> None:
+    """Set a new password. The caller keeps its own session signed in
+    (``update_session_auth_hash``); every other session of ``by`` ends."""
     by.set_password(new_password)
     by.save(update_fields=["password"])
-    update_session_auth_hash(request, by)
     record(action=AuditAction.PASSWORD_CHANGED, by=by, target=by)
 
 

@@ -5,21 +5,22 @@ from urllib.parse import urlencode
 
 import segno
 from django.contrib import messages
-from django.contrib.auth import authenticate
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.contrib.auth import authenticate, update_session_auth_hash
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
-from accounts.authorization import global_roles
+from accounts.authorization import role_labels
 from accounts.forms import AgreementForm, ApiTokenForm, PasswordChangeForm, ProfileForm, SignInForm, TokenForm
 from accounts.models import CURRENT_AGREEMENT_VERSION, ApiToken, ResearcherProfile
 from accounts.requests import PortalRequest, is_verified
+from accounts.selectors import profile_for
 from analysis.selectors import work_for_user
 from participants.selectors import release_current
 
@@ -152,90 +153,135 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:sign-in")
 
 
-@never_cache
-@require_http_methods(["GET", "POST"])
-def account(request: PortalRequest) -> HttpResponse:
+def _account_page(request: PortalRequest, *, status: int = 200, **bound: Any) -> HttpResponse:
+    """The account page, with the forms of one action bound (and their errors) if given."""
     user = request.user
-    profile, _ = ResearcherProfile.objects.get_or_create(user=user)
-    action = request.POST.get("action") if request.method == "POST" else None
-    profile_form = ProfileForm(
-        request.POST if action == "profile" else None,
-        initial={
-            "full_name": user.full_name,
-            "institution": profile.institution,
-            "training_completed_on": profile.training_completed_on,
-        },
-    )
-    agreement_form = AgreementForm(request.POST if action == "agreement" else None)
-    password_form = PasswordChangeForm(user, request.POST if action == "password" else None)
-    token_form = ApiTokenForm(request.POST if action == "token_create" else None)
-    new_token_key = None
-    status = 200
-    if action == "profile" and profile_form.is_valid():
-        try:
-            services.profile_update(by=user, **profile_form.cleaned_data)
-        except services.AccountError as error:
-            profile_form.add_error(None, str(error))
-        else:
-            messages.success(request, "Your details are saved.")
-            return redirect("accounts:account")
-    elif action == "agreement" and agreement_form.is_valid():
-        try:
-            services.agreement_accept(by=user, version=agreement_form.cleaned_data["version"])
-        except services.AccountError as error:
-            agreement_form.add_error(None, str(error))
-        else:
-            messages.success(request, "Thank you: the data access agreement is accepted.")
-            return redirect("accounts:account")
-    elif action == "password" and password_form.is_valid():
-        services.password_change(request=request, by=user, new_password=password_form.cleaned_data["new_password"])
-        messages.success(request, "Your password is changed.")
-        return redirect("accounts:account")
-    elif action == "token_create" and token_form.is_valid():
-        # Only a session that passed the second factor reaches this page (the
-        # wall in accounts.middleware); checked again because a token outlives it.
-        if not is_verified(user):
-            return redirect("accounts:mfa-verify")
-        try:
-            _, new_token_key = services.api_token_create(by=user, **token_form.cleaned_data)
-        except services.AccountError as error:
-            token_form.add_error(None, str(error))
-        else:
-            token_form = ApiTokenForm()
-    elif action == "token_revoke":
-        token = ApiToken.objects.filter(user=user, pk=request.POST.get("token_id") or 0).first()
-        if token is not None:
-            services.api_token_revoke(token=token, by=user)
-            messages.success(request, f"The token “{token.name}” is revoked.")
-        return redirect("accounts:account")
-    if request.method == "POST" and new_token_key is None:
-        status = 400
+    profile = profile_for(user)
     context = {
         "profile": profile,
-        "profile_form": profile_form,
-        "agreement_form": agreement_form,
-        "password_form": password_form,
-        "roles": sorted(role.label for role in global_roles(user)),
+        "profile_form": bound.get("profile_form") or ProfileForm(initial=_profile_initial(user, profile)),
+        "agreement_form": bound.get("agreement_form") or AgreementForm(),
+        "password_form": bound.get("password_form") or PasswordChangeForm(user),
+        "token_form": bound.get("token_form") or ApiTokenForm(),
+        "new_token_key": bound.get("new_token_key"),
+        "roles": role_labels(user),
         "agreement_version": CURRENT_AGREEMENT_VERSION,
-        "token_form": token_form,
-        "new_token_key": new_token_key,
         "api_tokens": ApiToken.objects.filter(user=user, revoked_at__isnull=True),
     }
     return render(request, "accounts/account.html", context, status=status)
 
 
+def _profile_initial(user: Any, profile: ResearcherProfile) -> dict[str, Any]:
+    return {
+        "full_name": user.full_name,
+        "institution": profile.institution,
+        "training_completed_on": profile.training_completed_on,
+    }
+
+
+@never_cache
+@require_GET
+def account(request: PortalRequest) -> HttpResponse:
+    return _account_page(request)
+
+
+@never_cache
+@require_POST
+def account_details(request: PortalRequest) -> HttpResponse:
+    form = ProfileForm(request.POST)
+    if form.is_valid():
+        try:
+            services.profile_update(by=request.user, **form.cleaned_data)
+        except services.AccountError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Your details are saved.")
+            return redirect("accounts:account")
+    return _account_page(request, status=400, profile_form=form)
+
+
+@never_cache
+@require_POST
+def account_agreement(request: PortalRequest) -> HttpResponse:
+    form = AgreementForm(request.POST)
+    if form.is_valid():
+        try:
+            services.agreement_accept(by=request.user, version=form.cleaned_data["version"])
+        except services.AccountError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Thank you: the data access agreement is accepted.")
+            return redirect("accounts:account")
+    return _account_page(request, status=400, agreement_form=form)
+
+
+@never_cache
+@sensitive_post_parameters("current_password", "new_password", "confirm_password")
+@require_POST
+def account_password(request: PortalRequest) -> HttpResponse:
+    user = request.user
+    form = PasswordChangeForm(user, request.POST)
+    if not form.is_valid():
+        return _account_page(request, status=400, password_form=form)
+    services.password_change(by=user, new_password=form.cleaned_data["new_password"])
+    update_session_auth_hash(request, user)  # this session stays signed in; others end
+    messages.success(request, "Your password is changed.")
+    return redirect("accounts:account")
+
+
+@never_cache
+@require_POST
+def account_token_create(request: PortalRequest) -> HttpResponse:
+    user = request.user
+    # Only a session that passed the second factor reaches this page (the
+    # wall in accounts.middleware); checked again because a token outlives it.
+    if not is_verified(user):
+        return redirect("accounts:mfa-verify")
+    form = ApiTokenForm(request.POST)
+    if form.is_valid():
+        try:
+            _, key = services.api_token_create(by=user, **form.cleaned_data)
+        except services.AccountError as error:
+            form.add_error(None, str(error))
+        else:
+            # Shown once, on this answer only: never stored, never in a redirect.
+            return _account_page(request, new_token_key=key)
+    return _account_page(request, status=400, token_form=form)
+
+
+@never_cache
+@require_POST
+def account_token_revoke(request: PortalRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, user=request.user, pk=pk)
+    services.api_token_revoke(token=token, by=request.user)
+    messages.success(request, f"The token “{token.name}” is revoked.")
+    return redirect("accounts:account")
+
+
 @never_cache
 def dashboard(request: PortalRequest) -> HttpResponse:
     user = request.user
-    profile, _ = ResearcherProfile.objects.get_or_create(user=user)
+    profile = profile_for(user)
     context = {
         "profile": profile,
         "accredited": profile.is_accredited(),
-        "roles": sorted(role.label for role in global_roles(user)),
+        "roles": role_labels(user),
         "release": release_current(),
         "work": work_for_user(user=user),
     }
     return render(request, "dashboard.html", context)
+
+
+def admin_login(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    """Stands in for the admin's login form. Staff (who reach it only when a
+    session lapsed mid-way) go on to the admin; everyone else gets 404, as for
+    any page they may not see. The two-factor wall has already sent
+    signed-out visitors to the portal's sign-in."""
+    from django.contrib import admin
+
+    if admin.site.has_permission(request):
+        return HttpResponseRedirect(_next_url(request, default="admin:index"))
+    raise Http404
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -48,6 +48,9 @@ def audit_log(request: PortalRequest) -> HttpResponse:
     )
     events = audit_events_for_user(user=request.user, filters=filters)  # 404 unless permitted
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The page is read before this view is recorded, so the count, the pages
+    # and the rows all describe the same trail (the view shows on the next read).
+    page.object_list = list(page.object_list)
     record(
         action=AuditAction.AUDIT_VIEWED,
         by=request.user,

@@ -8,15 +8,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api_errors import error_body, error_responses
 from cohorts import selectors, services
 from cohorts.criteria import CriteriaError
 from cohorts.serializers import CohortIn, CohortOut, CountIn, CountOut
+from domains.decorators import data_access_status
 from domains.models import Project
 from domains.permissions import DataAccessDenied
 from domains.selectors import project_get_for_data_access
-from domains.serializers import ErrorOut
 
-_ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 429: ErrorOut}
+_ERRORS = error_responses(400, 403, 404, 409, 429)
 
 
 def _project(request: Request, pk: int) -> Project:
@@ -26,13 +27,13 @@ def _project(request: Request, pk: int) -> Project:
 
 def _refused(error: Exception) -> Response:
     if isinstance(error, CriteriaError):
-        return Response({"detail": "Invalid criteria.", "errors": error.errors}, status=status.HTTP_400_BAD_REQUEST)
+        errors = {path: [message] for path, message in error.errors.items()}
+        return Response(error_body("Invalid criteria.", errors), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(error, services.CountLimitReached):
-        return Response({"detail": str(error)}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        return Response(error_body(str(error)), status=status.HTTP_429_TOO_MANY_REQUESTS)
     if isinstance(error, DataAccessDenied):
-        code = status.HTTP_403_FORBIDDEN if error.reason == "not_accredited" else status.HTTP_404_NOT_FOUND
-        return Response({"detail": str(error)}, status=code)
-    return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return Response(error_body(str(error)), status=data_access_status(error))
+    return Response(error_body(str(error)), status=status.HTTP_409_CONFLICT)
 
 
 class CohortCount(APIView):
@@ -71,7 +72,7 @@ class CohortListCreate(APIView):
 
 
 class CohortDetail(APIView):
-    @extend_schema(responses={200: CohortOut, **_ERRORS}, summary="Get a cohort")
+    @extend_schema(responses={200: CohortOut, **error_responses(403, 404)}, summary="Get a cohort")
     def get(self, request: Request, pk: int) -> Response:
         try:
             cohort = selectors.cohort_get_for_user(user=request.user, pk=pk)

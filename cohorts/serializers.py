@@ -53,7 +53,9 @@ class CohortOut(serializers.ModelSerializer):
     release = serializers.CharField(source="release.name")
     size = serializers.SerializerMethodField(help_text="Disclosure-controlled member count.")
     criteria = serializers.JSONField(source="definition")
-    previous = serializers.PrimaryKeyRelatedField(read_only=True)
+    previous = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The version this one re-ran; null for a first version."
+    )
     withdrawals_flagged = serializers.SerializerMethodField()
 
     class Meta:

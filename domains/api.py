@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api_errors import error_body, error_responses
 from domains import selectors, services
 from domains.models import MembershipStatus, ProjectStatus
 from domains.permissions import NotAllowed
@@ -22,23 +23,22 @@ from domains.serializers import (
     ApplicationIn,
     ApplicationOut,
     DomainOut,
-    ErrorOut,
     ProjectIn,
     ProjectOut,
     ReasonIn,
     ReasonRequiredIn,
 )
 
-_ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+_ERRORS = error_responses(400, 403, 404, 409)
 
 
 def _run(action: Callable[[], Any], out: type, created: bool = False) -> Response:
     try:
         result = action()
     except TransitionNotAllowed as error:
-        return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return Response(error_body(str(error)), status=status.HTTP_409_CONFLICT)
     except NotAllowed as error:
-        return Response({"detail": str(error)}, status=status.HTTP_403_FORBIDDEN)
+        return Response(error_body(str(error)), status=status.HTTP_403_FORBIDDEN)
     return Response(out(result).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -80,7 +80,8 @@ class ApplicationListCreate(generics.ListAPIView):
 
 class ApplicationDetail(APIView):
     @extend_schema(
-        responses={200: ApplicationOut, 404: ErrorOut}, summary="One application (yours, or in a domain you lead)"
+        responses={200: ApplicationOut, **error_responses(404)},
+        summary="One application (yours, or in a domain you lead)",
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(ApplicationOut(selectors.application_get_for_user(user=request.user, pk=pk)).data)
@@ -169,7 +170,9 @@ class ProjectListCreate(generics.ListAPIView):
 
 
 class ProjectDetail(APIView):
-    @extend_schema(responses={200: ProjectOut, 404: ErrorOut}, summary="One project (yours, or in a domain you lead)")
+    @extend_schema(
+        responses={200: ProjectOut, **error_responses(404)}, summary="One project (yours, or in a domain you lead)"
+    )
     def get(self, request: Request, pk: int) -> Response:
         return Response(ProjectOut(selectors.project_get_for_user(user=request.user, pk=pk)).data)
 

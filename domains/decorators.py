@@ -15,9 +15,20 @@ from domains.models import Project
 from domains.permissions import DataAccessDenied, DataAccessReason
 from domains.selectors import project_get_for_data_access
 
-# Members whose project is not approved or has ended get an explanation with
+# The one map from a refusal's reason to the HTTP status, for pages and the API.
+# Non-members get 404 and nothing else (the project's existence does not leak);
+# members whose project is not approved or has ended get an explanation with
 # 404; only a lapsed accreditation (the person is entitled otherwise) is 403.
-_STATUS = {DataAccessReason.NOT_ACCREDITED: 403, DataAccessReason.NOT_APPROVED: 404, DataAccessReason.ENDED: 404}
+DATA_ACCESS_STATUS: dict[DataAccessReason, int] = {
+    DataAccessReason.NOT_MEMBER: 404,
+    DataAccessReason.NOT_APPROVED: 404,
+    DataAccessReason.ENDED: 404,
+    DataAccessReason.NOT_ACCREDITED: 403,
+}
+
+
+def data_access_status(error: DataAccessDenied) -> int:
+    return DATA_ACCESS_STATUS[error.reason]
 
 
 def data_access_refused_response(request: PortalRequest, project: Project, error: DataAccessDenied) -> HttpResponse:
@@ -25,7 +36,7 @@ def data_access_refused_response(request: PortalRequest, project: Project, error
         raise Http404
     services.data_access_refused(project=project, by=request.user, error=error)
     context = {"project": project, "reason": error.reason, "message": str(error)}
-    return render(request, "domains/data_access_denied.html", context, status=_STATUS[error.reason])
+    return render(request, "domains/data_access_denied.html", context, status=data_access_status(error))
 
 
 def requires_project_data_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -5,27 +5,42 @@ from django import forms
 from accounts.models import User
 from domains.models import Programme
 from domains.permissions import NotAllowed
-from domains.services import check_project_end_date
+from domains.policies import Action
+from domains.services import (
+    JUSTIFICATION_MAX_LENGTH,
+    check_project_end_date,
+    clean_justification,
+    clean_reason,
+)
+
+
+def _checked(rule, value):
+    """Run a service's rule on a field's value; its refusal becomes the field's error."""
+    try:
+        return rule(value)
+    except NotAllowed as error:
+        raise forms.ValidationError(str(error)) from None
 
 
 class ProgrammeFilterForm(forms.Form):
     programme = forms.ChoiceField(
-        label="Programme", choices=[("", "All programmes"), *Programme.choices], required=False
+        label="Programme",
+        choices=[("", "All programmes"), *Programme.choices],
+        required=False,
+        error_messages={"invalid_choice": "Choose one of the listed programmes."},
     )
 
 
 class ApplyForm(forms.Form):
     justification = forms.CharField(
         label="Why do you want to join?",
-        min_length=20,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": JUSTIFICATION_MAX_LENGTH}),
         help_text="A sentence or two on your research interest and what you would bring. The domain's leads read it.",
-        error_messages={
-            "required": "Say why you want to join: the domain's leads need it to decide.",
-            "min_length": "Say a little more (at least 20 characters) so the leads can decide.",
-        },
+        error_messages={"required": "Say why you want to join: the domain's leads need it to decide."},
     )
+
+    def clean_justification(self):
+        return _checked(clean_justification, self.cleaned_data["justification"])
 
 
 class DecisionForm(forms.Form):
@@ -48,8 +63,12 @@ class DecisionForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean() or {}
-        if cleaned.get("decision") in {"reject", "return"} and not cleaned.get("reason", "").strip():
-            self.add_error("reason", "Give a reason: the researcher will read it.")
+        decision = cleaned.get("decision")
+        if decision:
+            try:
+                cleaned["reason"] = clean_reason(Action(decision), cleaned.get("reason", ""))
+            except NotAllowed as error:
+                self.add_error("reason", str(error))
         return cleaned
 
 
@@ -94,10 +113,7 @@ class ProjectForm(forms.Form):
 
     def clean_end_date(self):
         value = self.cleaned_data["end_date"]
-        try:
-            check_project_end_date(value)
-        except NotAllowed as error:
-            raise forms.ValidationError(str(error)) from None
+        _checked(check_project_end_date, value)
         return value
 
 

@@ -16,7 +16,11 @@ class Programme(models.TextChoices):
     CROSS_CUTTING = "cross_cutting", "Cross-cutting"
 
 
-RESERVED_SLUGS = ["review", "applications"]
+# Fixed pages under /domains/ (domains/urls.py builds its paths from these):
+# a domain may not take one of them as its slug.
+REVIEW_PAGE = "review"
+APPLICATIONS_PAGE = "applications"
+RESERVED_SLUGS = [REVIEW_PAGE, APPLICATIONS_PAGE]
 
 
 class Domain(models.Model):
@@ -53,8 +57,9 @@ class MembershipStatus(models.TextChoices):
     REVOKED = "revoked", "Membership revoked"
 
 
-# An application in one of these statuses blocks a new one to the same domain.
-OPEN_MEMBERSHIP_STATUSES = (MembershipStatus.PENDING, MembershipStatus.APPROVED)
+# An application in one of these statuses blocks a new one to the same domain
+# (the constraint below, the check before applying, the directory's "your status").
+OPEN_MEMBERSHIP_STATUSES = [MembershipStatus.PENDING.value, MembershipStatus.APPROVED.value]
 
 
 class MembershipApplication(models.Model):
@@ -81,7 +86,7 @@ class MembershipApplication(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["domain", "applicant"],
-                condition=models.Q(status__in=["pending", "approved"]),
+                condition=models.Q(status__in=OPEN_MEMBERSHIP_STATUSES),
                 name="one_open_application_per_domain",
             ),
             models.CheckConstraint(

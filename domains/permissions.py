@@ -18,7 +18,15 @@ from django.utils import dateformat, timezone
 
 from accounts.authorization import Permission, has_permission
 from accounts.models import ResearcherProfile
-from domains.models import Domain, MembershipApplication, MembershipStatus, Project, ProjectMember, ProjectStatus
+from domains.models import (
+    OPEN_MEMBERSHIP_STATUSES,
+    Domain,
+    MembershipApplication,
+    MembershipStatus,
+    Project,
+    ProjectMember,
+    ProjectStatus,
+)
 from domains.policies import MEMBERSHIP, PROJECT, Action, Party, TransitionNotAllowed, Workflow
 
 
@@ -49,10 +57,6 @@ def _signed_in(user: Any) -> bool:
 
 
 # --- facts --------------------------------------------------------------------------
-
-
-def is_domain_lead(user: Any, domain: Domain) -> bool:
-    return has_permission(user, Permission.DOMAIN_REVIEW_MEMBERSHIP, domain)
 
 
 def _approved_membership(user: Any, domain_id: int) -> QuerySet[MembershipApplication]:
@@ -106,7 +110,7 @@ def check_user_can_apply(user: Any, domain: Domain) -> None:
     if not has_permission(user, Permission.DOMAIN_APPLY):
         raise NotAllowed("Only researchers can apply to join a domain. Ask the service desk for the researcher role.")
     open_status = (
-        MembershipApplication.objects.filter(domain=domain, applicant=user, status__in=["pending", "approved"])
+        MembershipApplication.objects.filter(domain=domain, applicant=user, status__in=OPEN_MEMBERSHIP_STATUSES)
         .values_list("status", flat=True)
         .first()
     )
@@ -144,30 +148,6 @@ def user_can_act_on_application(user: Any, application: MembershipApplication, a
     except (NotAllowed, TransitionNotAllowed):
         return False
     return True
-
-
-def check_user_can_withdraw_application(user: Any, application: MembershipApplication) -> None:
-    check_user_can_act_on_application(user, application, Action.WITHDRAW)
-
-
-def user_can_withdraw_application(user: Any, application: MembershipApplication) -> bool:
-    return user_can_act_on_application(user, application, Action.WITHDRAW)
-
-
-def check_user_can_decide_application(user: Any, application: MembershipApplication) -> None:
-    check_user_can_act_on_application(user, application, Action.APPROVE)
-
-
-def user_can_decide_application(user: Any, application: MembershipApplication) -> bool:
-    return user_can_act_on_application(user, application, Action.APPROVE)
-
-
-def check_user_can_revoke_membership(user: Any, application: MembershipApplication) -> None:
-    check_user_can_act_on_application(user, application, Action.REVOKE)
-
-
-def user_can_revoke_membership(user: Any, application: MembershipApplication) -> bool:
-    return user_can_act_on_application(user, application, Action.REVOKE)
 
 
 # --- projects --------------------------------------------------------------------------------
@@ -213,20 +193,8 @@ def user_can_act_on_project(user: Any, project: Project, action: Action) -> bool
     return True
 
 
-def check_user_can_review_project(user: Any, project: Project) -> None:
-    check_user_can_act_on_project(user, project, Action.APPROVE)
-
-
-def user_can_review_project(user: Any, project: Project) -> bool:
-    return user_can_act_on_project(user, project, Action.APPROVE)
-
-
 def check_user_can_edit_project(user: Any, project: Project) -> None:
     check_user_can_act_on_project(user, project, Action.RESUBMIT)
-
-
-def user_can_edit_project(user: Any, project: Project) -> bool:
-    return user_can_act_on_project(user, project, Action.RESUBMIT)
 
 
 def check_user_can_manage_project_members(user: Any, project: Project) -> None:

@@ -14,6 +14,7 @@ from accounts.authorization import Permission, holders_of_object_permission, obj
 from accounts.models import User
 from audit.models import AuditEvent
 from domains.models import (
+    OPEN_MEMBERSHIP_STATUSES,
     Domain,
     MembershipApplication,
     MembershipStatus,
@@ -50,7 +51,7 @@ def domain_directory(*, user: Any, programme: str = "") -> list[DomainEntry]:
     domain_list = list(domains)
     leads = holders_of_object_permission(Permission.DOMAIN_REVIEW_MEMBERSHIP, domain_list)  # type: ignore[arg-type]
     mine = dict(
-        MembershipApplication.objects.filter(applicant=user, status__in=["pending", "approved"]).values_list(
+        MembershipApplication.objects.filter(applicant=user, status__in=OPEN_MEMBERSHIP_STATUSES).values_list(
             "domain_id", "status"
         )
     )

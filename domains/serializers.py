@@ -7,7 +7,12 @@ from rest_framework import serializers
 
 from domains.models import Programme
 from domains.permissions import NotAllowed
-from domains.services import check_project_end_date
+from domains.services import (
+    JUSTIFICATION_MAX_LENGTH,
+    JUSTIFICATION_MIN_LENGTH,
+    check_project_end_date,
+    clean_justification,
+)
 
 # --- output ----------------------------------------------------------------------------------
 
@@ -57,16 +62,26 @@ class ProjectOut(serializers.Serializer):
     approved_on = serializers.DateField(allow_null=True)
 
 
-class ErrorOut(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 # --- input -------------------------------------------------------------------------------------
+
+
+def _checked(rule, value):
+    """Run a service's rule on a field's value; its refusal becomes the field's error."""
+    try:
+        return rule(value)
+    except NotAllowed as error:
+        raise serializers.ValidationError(str(error)) from None
 
 
 class ApplicationIn(serializers.Serializer):
     domain = serializers.SlugField(help_text="The domain's slug, as listed by /api/v1/domains/.")
-    justification = serializers.CharField(min_length=20, max_length=2000)
+    justification = serializers.CharField(
+        min_length=JUSTIFICATION_MIN_LENGTH,  # for the schema; the rule is clean_justification
+        max_length=JUSTIFICATION_MAX_LENGTH,
+    )
+
+    def validate_justification(self, value):
+        return _checked(clean_justification, value)
 
 
 class ReasonIn(serializers.Serializer):
@@ -87,8 +102,5 @@ class ProjectIn(serializers.Serializer):
     end_date = serializers.DateField()
 
     def validate_end_date(self, value):
-        try:
-            check_project_end_date(value)
-        except NotAllowed as error:
-            raise serializers.ValidationError(str(error)) from None
+        _checked(check_project_end_date, value)
         return value

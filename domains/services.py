@@ -61,11 +61,34 @@ def _leads_of(domain: Domain) -> list[User]:
     return domain_leads(domain=domain)
 
 
-def _clean_reason(action: Action, reason: str) -> str:
-    reason = reason.strip()
+JUSTIFICATION_MIN_LENGTH = 20
+JUSTIFICATION_MAX_LENGTH = 2000
+
+
+def _text(value: str) -> str:
+    """Free text as stored: without surrounding space, lines ended by \\n
+    (browsers send a textarea's lines ended by \\r\\n, API callers often not)."""
+    return value.replace("\r\n", "\n").strip()
+
+
+def clean_reason(action: Action, reason: str) -> str:
+    """The reason or note for a decision, stripped; refused when ``action`` needs one."""
+    reason = _text(reason)
     if action in _REASON_REQUIRED and not reason:
         raise NotAllowed("Give a reason: the researcher will read it.")
     return reason
+
+
+def clean_justification(justification: str) -> str:
+    """Why a researcher wants to join a domain, stripped; the leads need a sentence or two."""
+    justification = _text(justification)
+    if len(justification) < JUSTIFICATION_MIN_LENGTH:
+        raise NotAllowed(
+            f"Say in a sentence or two why you want to join (at least {JUSTIFICATION_MIN_LENGTH} characters)."
+        )
+    if len(justification) > JUSTIFICATION_MAX_LENGTH:
+        raise NotAllowed(f"Keep it to {JUSTIFICATION_MAX_LENGTH} characters; the leads read every word.")
+    return justification
 
 
 # --- domains ------------------------------------------------------------------------------
@@ -83,9 +106,7 @@ def domain_create(*, slug: str, name: str, programme: Programme, description: st
 
 @transaction.atomic
 def membership_apply(*, domain: Domain, justification: str, by: User) -> MembershipApplication:
-    justification = justification.strip()
-    if len(justification) < 20:
-        raise NotAllowed("Say in a sentence or two why you want to join (at least 20 characters).")
+    justification = clean_justification(justification)
     # Serialise applications by the same person, so two quick clicks make one application.
     User.objects.select_for_update().filter(pk=by.pk).first()
     check_user_can_apply(by, domain)
@@ -117,7 +138,7 @@ def _membership_transition(
         .get(pk=application.pk)
     )
     check_user_can_act_on_application(by, application, action)
-    reason = _clean_reason(action, reason)
+    reason = clean_reason(action, reason)
     transition = MEMBERSHIP.transition(application.status, action)
     now = timezone.now()
     fields = ["status"]
@@ -226,11 +247,11 @@ def project_register(
     project = Project.objects.create(
         domain=domain,
         owner=by,
-        title=title.strip(),
-        lay_summary=lay_summary.strip(),
-        aims=aims.strip(),
-        data_needed=data_needed.strip(),
-        planned_outputs=planned_outputs.strip(),
+        title=_text(title),
+        lay_summary=_text(lay_summary),
+        aims=_text(aims),
+        data_needed=_text(data_needed),
+        planned_outputs=_text(planned_outputs),
         end_date=end_date,
     )
     ProjectMember.objects.create(project=project, user=by, added_by=by)
@@ -256,7 +277,7 @@ def _project_transition(*, project: Project, action: Action, by: User | None, re
     project = _locked_project(project)
     if by is not None:
         check_user_can_act_on_project(by, project, action)
-    reason = _clean_reason(action, reason)
+    reason = clean_reason(action, reason)
     transition = PROJECT.transition(project.status, action)
     now = timezone.now()
     project.status = transition.target
@@ -333,11 +354,11 @@ def project_resubmit(
     check_user_can_act_on_project(by, locked, Action.RESUBMIT)
     _check_project_fields(title=title, lay_summary=lay_summary, end_date=end_date)
     values = {
-        "title": title.strip(),
-        "lay_summary": lay_summary.strip(),
-        "aims": aims.strip(),
-        "data_needed": data_needed.strip(),
-        "planned_outputs": planned_outputs.strip(),
+        "title": _text(title),
+        "lay_summary": _text(lay_summary),
+        "aims": _text(aims),
+        "data_needed": _text(data_needed),
+        "planned_outputs": _text(planned_outputs),
         "end_date": end_date,
     }
     changed = sorted(name for name, value in values.items() if getattr(locked, name) != value)

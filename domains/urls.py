@@ -1,16 +1,17 @@
 from django.urls import path
 
 from domains import views
+from domains.models import APPLICATIONS_PAGE, REVIEW_PAGE
 
 app_name = "domains"
 
 urlpatterns = [
     path("domains/", views.directory, name="directory"),
-    path("domains/review/", views.review_queue, name="review-queue"),
-    path("domains/applications/<int:pk>/", views.application_detail, name="application"),
-    path("domains/applications/<int:pk>/withdraw/", views.application_withdraw, name="application-withdraw"),
-    path("domains/applications/<int:pk>/decide/", views.application_decide, name="application-decide"),
-    path("domains/applications/<int:pk>/revoke/", views.application_revoke, name="application-revoke"),
+    path(f"domains/{REVIEW_PAGE}/", views.review_queue, name="review-queue"),
+    path(f"domains/{APPLICATIONS_PAGE}/<int:pk>/", views.application_detail, name="application"),
+    path(f"domains/{APPLICATIONS_PAGE}/<int:pk>/withdraw/", views.application_withdraw, name="application-withdraw"),
+    path(f"domains/{APPLICATIONS_PAGE}/<int:pk>/decide/", views.application_decide, name="application-decide"),
+    path(f"domains/{APPLICATIONS_PAGE}/<int:pk>/revoke/", views.application_revoke, name="application-revoke"),
     path("domains/<slug:slug>/", views.domain_detail, name="domain"),
     path("domains/<slug:slug>/projects/new/", views.project_new, name="project-new"),
     path("projects/", views.my_projects, name="my-projects"),

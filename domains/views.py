@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from accounts.decorators import public_page
 from accounts.models import User
 from accounts.requests import PortalRequest
 from domains import selectors, services
@@ -23,6 +24,7 @@ from domains.permissions import (
     check_user_can_edit_project,
     check_user_can_manage_project_members,
     check_user_can_register_project,
+    user_can_access_project_data,
     user_can_act_on_application,
     user_can_act_on_project,
     user_can_apply,
@@ -49,11 +51,12 @@ def _refused(request: PortalRequest, error: Exception, back: str) -> HttpRespons
 @vary_on_headers("HX-Request")
 def directory(request: PortalRequest) -> HttpResponse:
     form = ProgrammeFilterForm(request.GET or None)
-    programme = form.cleaned_data["programme"] if form.is_bound and form.is_valid() else ""
-    entries = selectors.domain_directory(user=request.user, programme=programme)
+    valid = not form.is_bound or form.is_valid()
+    programme = form.cleaned_data["programme"] if form.is_bound and valid else ""
+    entries = selectors.domain_directory(user=request.user, programme=programme) if valid else []
     context = {"form": form, "entries": entries}
     template = "domains/_directory_list.html" if request.htmx else "domains/directory.html"
-    return render(request, template, context)
+    return render(request, template, context, status=200 if valid else 400)
 
 
 @never_cache
@@ -177,9 +180,10 @@ def my_projects(request: PortalRequest) -> HttpResponse:
     return render(request, "domains/my_projects.html", context)
 
 
-@never_cache
+@public_page
 @require_GET
 def project_register(request: PortalRequest) -> HttpResponse:
+    """The public register of approved projects: titles and lay summaries, as TREs publish them."""
     return render(request, "domains/project_register.html", {"projects": selectors.project_register()})
 
 
@@ -218,6 +222,7 @@ def _project_context(request: PortalRequest, project: Project, **forms) -> dict:
         "can_edit": user_can_act_on_project(user, project, Action.RESUBMIT),
         "can_withdraw": user_can_act_on_project(user, project, Action.WITHDRAW),
         "can_manage": can_manage,
+        "can_open_data": user_can_access_project_data(user, project),
         "decision_form": forms.get("decision_form") or DecisionForm(choices=PROJECT_DECISIONS),
         "member_form": forms.get("member_form")
         or (MemberAddForm(candidates=selectors.project_member_candidates(project=project)) if can_manage else None),
@@ -312,10 +317,10 @@ def project_member_add(request: PortalRequest, pk: int) -> HttpResponse:
             return HttpResponseRedirect(back)
         return render(request, "domains/_project_members.html", _project_context(request, project))
     context = _project_context(request, project, member_form=form)
-    if request.htmx:
-        # htmx swaps only successful responses: the form with its errors comes back as 200.
-        return render(request, "domains/_project_members.html", context)
-    return render(request, "domains/project_detail.html", context, status=400)
+    # Under htmx the members' section comes back with the form's errors in it
+    # (static/js/htmx-errors.js swaps a 4xx fragment into its target).
+    template = "domains/_project_members.html" if request.htmx else "domains/project_detail.html"
+    return render(request, template, context, status=400)
 
 
 @require_POST

@@ -311,8 +311,10 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "accounts.api_pagination.Pages",
     "PAGE_SIZE": 100,
+    # One error shape for every API error (accounts.api_errors).
+    "EXCEPTION_HANDLER": "accounts.api_errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Genomic Research Environment API",
@@ -321,11 +323,17 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
-    # Documentation pages use the bundled Swagger UI and Redoc: no CDN.
+    # The documentation page uses the bundled Swagger UI: no CDN, and no
+    # online validator badge (Swagger UI's default fetches one from outside).
+    # ReDoc is not offered: its page loads web fonts from outside.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "accounts.api_errors.schema_error_responses",
+    ],
 }
 
 # --- Internationalisation -----------------------------------------------------------
@@ -333,6 +341,8 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Date inputs render and read ISO 8601 first, as browsers' date pickers need.
+FORMAT_MODULE_PATH = ["portal.formats"]
 
 # --- Guardian ---------------------------------------------------------------------------
 ANONYMOUS_USER_NAME = None  # no anonymous object permissions

@@ -66,3 +66,17 @@ def test_admin_deactivation_and_role_grant_are_audited(client_for, superuser):
 def test_admin_is_closed_to_non_staff(client_for, researcher):
     response = client_for(researcher).get(reverse("admin:index"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_non_staff_get_404_not_a_login_form_and_keep_their_session(client_for, researcher):
+    client = client_for(researcher)
+    response = client.get(reverse("admin:index"), follow=True)
+    assert response.status_code == 404
+    assert 'name="password"' not in response.content.decode()
+    assert client.post(reverse("admin:login"), {"username": researcher.email, "password": "x"}).status_code == 404
+    assert client.get(reverse("accounts:account")).status_code == 200
+
+
+def test_staff_whose_admin_session_lapsed_go_on_to_the_admin(client_for, superuser):
+    response = client_for(superuser).get(reverse("admin:login"), {"next": "/admin/accounts/user/"})
+    assert response.status_code == 302 and response["Location"] == "/admin/accounts/user/"

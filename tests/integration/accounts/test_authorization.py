@@ -73,3 +73,15 @@ def test_role_grant_is_audited():
     event = AuditEvent.objects.get(action=AuditAction.ROLE_GRANTED, target_id=str(user.pk))
     assert event.actor_id == granter.pk
     assert event.details == {"role": "output_checker"}
+
+
+def test_a_superuser_holds_no_object_role_it_was_not_granted(db):
+    from accounts.authorization import Permission, has_permission, objects_with_permission
+    from domains.models import Domain
+    from tests.factories.accounts import UserFactory
+    from tests.factories.domains import DomainFactory
+
+    domain = DomainFactory()
+    root = UserFactory(is_staff=True, is_superuser=True)
+    assert not has_permission(root, Permission.DOMAIN_REVIEW_MEMBERSHIP, domain)
+    assert not objects_with_permission(root, Permission.PROJECT_REVIEW, Domain.objects.all()).exists()

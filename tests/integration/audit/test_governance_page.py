@@ -66,3 +66,34 @@ def test_audit_log_query_count_does_not_grow_with_events(client_for, governance_
     with CaptureQueriesContext(connection) as many:
         client.get(AUDIT_LOG)
     assert len(many) == len(few)
+
+
+def test_the_last_page_ends_with_the_oldest_event_and_the_count_matches(client_for, governance_reviewer):
+    from audit.views import PAGE_SIZE
+
+    for i in range(PAGE_SIZE + 1):
+        record(action=AuditAction.SIGN_IN, actor_email=f"p{i}@example.org")
+    oldest = AuditEvent.objects.order_by("seq").first()
+    total = AuditEvent.objects.count()
+    response = client_for(governance_reviewer).get(AUDIT_LOG, {"page": "2"})
+    page = response.context["page"]
+    assert page.paginator.count == total
+    assert [event.seq for event in page][-1] == oldest.seq
+    assert f"{total} events" in response.content.decode()
+
+
+def test_long_details_are_folded_and_short_ones_shown(client_for, governance_reviewer):
+    record(action=AuditAction.SIGN_IN, actor_email="short@example.org", details={"step": "x"})
+    record(action=AuditAction.SIGN_IN, actor_email="long@example.org", details={"rows": list(range(400))})
+    body = client_for(governance_reviewer).get(AUDIT_LOG).content.decode()
+    assert body.count('<details class="fold">') == 1
+    assert "<code>{&quot;step&quot;: &quot;x&quot;}</code>" in body
+
+
+def test_an_htmx_filter_with_reversed_dates_answers_its_partial_with_the_error(client_for, governance_reviewer):
+    response = client_for(governance_reviewer).get(
+        AUDIT_LOG, {"since": "2026-05-02", "until": "2026-05-01"}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "<html" not in body and "The end date is before the start date." in body

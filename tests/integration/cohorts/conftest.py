@@ -54,7 +54,6 @@ def load_prepared(prepared: Prepared, *, name: str, checksum: str = "0" * 64, bu
 
 # Personas and the small world of domains and projects, shared with the domains tests.
 from tests.integration.domains.conftest import (  # noqa: E402,F401
-    api_client_for,
     applicant,
     domain,
     lead,

@@ -1,138 +1,113 @@
-"""Who may reach each cohort page and endpoint. Others get 404, never 403 or a leak."""
+"""Who may reach each cohort page and endpoint, for every persona of the one
+persona set (tests/conftest.py). Only members of the cohort's project see it;
+everyone else gets 404, never 403 or a leak."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
-from django.urls import get_resolver, reverse
+from django.urls import reverse
 
 from cohorts.models import Cohort
 from cohorts.services import cohort_create
+from tests.access import Row, cases, check, expect
 
-PERSONAS = ["anonymous", "researcher", "member", "lead", "other_lead", "output_checker", "governance_reviewer"]
-NOBODY_ELSE = {"researcher": 404, "lead": 404, "other_lead": 404, "output_checker": 404, "governance_reviewer": 404}
+pytestmark = pytest.mark.django_db
+
 CRITERIA = {"include_all": [{"type": "programme", "values": ["cancer"]}]}
+ONLY_THE_RESEARCHER = expect(404, researcher=200)
 
 
-@dataclass
-class Row:
-    name: str
-    method: str
-    expected: dict[str, int]
-    args: str = ""  # "project", "cohort" or "compare"
-    data: dict = field(default_factory=dict)
+def _with_project(data: dict):
+    return lambda world: {k: (world.approved_project.pk if v == "PROJECT" else v) for k, v in data.items()}
 
 
 PAGES = [
-    Row("cohorts:list", "GET", {"member": 200, **dict.fromkeys(NOBODY_ELSE, 200)}),
-    Row("cohorts:builder", "GET", {"member": 200, **NOBODY_ELSE}, "project"),
-    Row("cohorts:builder", "POST", {"member": 302, **NOBODY_ELSE}, "project",
-        {"programme": ["cancer"], "name": "Saved from the page"}),
-    Row("cohorts:count", "POST", {"member": 200, **NOBODY_ELSE}, "project", {"programme": ["cancer"]}),
-    Row("cohorts:terms", "GET", {"member": 200, **NOBODY_ELSE}, "project", {"q": "seizure"}),
-    Row("cohorts:genes", "GET", {"member": 200, **NOBODY_ELSE}, "project", {"gene": "BRC"}),
-    Row("cohorts:detail", "GET", {"member": 200, **NOBODY_ELSE}, "cohort"),
-    Row("cohorts:share", "POST", {"member": 302, **NOBODY_ELSE}, "cohort", {"project": "0"}),
-    Row("cohorts:new-version", "POST", {"member": 302, **NOBODY_ELSE}, "cohort"),
-    Row("cohorts:compare", "GET", {"member": 200, **NOBODY_ELSE}, "compare"),
+    Row("cohorts:list", "GET", expect(200)),
+    Row("cohorts:builder", "GET", ONLY_THE_RESEARCHER, args=("approved_project",)),
+    Row("cohorts:builder", "POST", expect(404, researcher=302), args=("approved_project",),
+        data={"programme": ["cancer"], "name": "Saved from the page"}),
+    Row("cohorts:count", "POST", ONLY_THE_RESEARCHER, args=("approved_project",), data={"programme": ["cancer"]}),
+    Row("cohorts:terms", "GET", ONLY_THE_RESEARCHER, args=("approved_project",), query="q=seizure"),
+    Row("cohorts:genes", "GET", ONLY_THE_RESEARCHER, args=("approved_project",), query="gene=BRC"),
+    Row("cohorts:detail", "GET", ONLY_THE_RESEARCHER, args=("cohort",)),
+    Row("cohorts:share", "POST", expect(404, researcher=302), args=("cohort",), data={"project": "0"}),
+    Row("cohorts:new-version", "POST", expect(404, researcher=302), args=("cohort",)),
+    Row("cohorts:compare", "GET", ONLY_THE_RESEARCHER, query="a={a}&b={b}"),
 ]  # fmt: skip
 ENDPOINTS = [
-    Row("cohorts-api:count", "POST", {"member": 200, **NOBODY_ELSE}, "", {"project": "PROJECT", "criteria": CRITERIA}),
-    Row("cohorts-api:list", "GET", {"member": 200, **dict.fromkeys(NOBODY_ELSE, 200)}),
-    Row("cohorts-api:list", "POST", {"member": 201, **NOBODY_ELSE}, "",
-        {"project": "PROJECT", "name": "From the API", "criteria": CRITERIA}),
-    Row("cohorts-api:detail", "GET", {"member": 200, **NOBODY_ELSE}, "cohort"),
-    Row("cohorts-api:versions", "POST", {"member": 409, **NOBODY_ELSE}, "cohort"),
+    Row("cohorts-api:count", "POST", ONLY_THE_RESEARCHER, api=True,
+        data=_with_project({"project": "PROJECT", "criteria": CRITERIA})),
+    Row("cohorts-api:list", "GET", expect(200), api=True),
+    Row("cohorts-api:list", "POST", expect(404, researcher=201), api=True,
+        data=_with_project({"project": "PROJECT", "name": "From the API", "criteria": CRITERIA})),
+    Row("cohorts-api:detail", "GET", ONLY_THE_RESEARCHER, args=("cohort",), api=True),
+    Row("cohorts-api:versions", "POST", expect(404, researcher=409), args=("cohort",), api=True),
 ]  # fmt: skip
+ROWS = PAGES + ENDPOINTS
+
+
+@dataclass
+class CohortWorld:
+    """The persona world with two saved cohorts of the approved project."""
+
+    base: object
+    cohort: Cohort
+    second: Cohort
+
+    def __getattr__(self, name):
+        return getattr(self.base, name)
 
 
 @pytest.fixture
-def cohorts(release, world):
-    project = world.approved_project
-    first = cohort_create(by=world.approved_project.owner, project=project, name="Cancer", criteria_json=CRITERIA)
-    second = cohort_create(by=project.owner, project=project, name="Female",
+def cohort_world(release, persona_world) -> CohortWorld:
+    project = persona_world.approved_project
+    owner = project.owner
+    first = cohort_create(by=owner, project=project, name="Cancer", criteria_json=CRITERIA)
+    second = cohort_create(by=owner, project=project, name="Female",
                            criteria_json={"include_all": [{"type": "sex", "values": ["female"]}]})  # fmt: skip
-    return first, second
+    return CohortWorld(base=persona_world, cohort=first, second=second)
 
 
-def _url(row: Row, world, cohorts) -> str:
-    if row.args == "project":
-        return reverse(row.name, args=[world.approved_project.pk])
-    if row.args == "cohort":
-        return reverse(row.name, args=[cohorts[0].pk])
-    if row.args == "compare":
-        return reverse(row.name) + f"?a={cohorts[0].pk}&b={cohorts[1].pk}"
-    return reverse(row.name)
-
-
-def _data(row: Row, world) -> dict:
-    return {k: (world.approved_project.pk if v == "PROJECT" else v) for k, v in row.data.items()}
-
-
-def _cases(rows):
-    return [pytest.param(row, p, id=f"{row.name} {row.method} as {p}") for row in rows for p in PERSONAS]
-
-
-@pytest.mark.parametrize(("row", "persona"), _cases(PAGES))
-def test_page_access(row, persona, world, people, cohorts, client_for):
-    client = client_for(people[persona])
-    url = _url(row, world, cohorts)
-    response = client.get(url, _data(row, world)) if row.method == "GET" else client.post(url, _data(row, world))
+@pytest.mark.parametrize(("row", "persona"), cases(ROWS))
+def test_cohorts_access(row, persona, cohort_world, client_for, api_client_for):
+    if row.query:
+        row = Row(**{**row.__dict__, "query": row.query.format(a=cohort_world.cohort.pk, b=cohort_world.second.pk)})
+    response = check(row, persona, cohort_world, client_for, api_client_for)
     if persona == "anonymous":
-        assert response.status_code == 302 and "/accounts/sign-in/" in response["Location"]
         return
-    assert response.status_code == row.expected[persona]
-    if row.name == "cohorts:list" and persona != "member":
+    if row.name == "cohorts:list" and persona != "researcher":
         assert "Cancer" not in response.content.decode()
-
-
-@pytest.mark.parametrize(("row", "persona"), _cases(ENDPOINTS))
-def test_api_access(row, persona, world, people, cohorts, api_client_for):
-    client = api_client_for(people[persona])
-    url = _url(row, world, cohorts)
-    if row.method == "GET":
-        response = client.get(url)
-    else:
-        response = client.post(url, json.dumps(_data(row, world)), content_type="application/json")
-    if persona == "anonymous":
-        assert response.status_code == 401
-        return
-    assert response.status_code == row.expected[persona], response.content[:300]
     if row.name == "cohorts-api:list" and row.method == "GET":
         names = {c["name"] for c in response.json()}
-        assert names == ({"Cancer", "Female"} if persona == "member" else set())
+        assert names == ({"Cancer", "Female"} if persona == "researcher" else set())
 
 
-def test_lapsed_accreditation_gets_an_explanation_not_the_cohort(world, people, cohorts, client_for):
-    member = people["member"]
-    member.profile.training_completed_on = member.profile.training_completed_on.replace(year=2000)
-    member.profile.save()
-    response = client_for(member).get(reverse("cohorts:detail", args=[cohorts[0].pk]))
+def test_lapsed_accreditation_gets_an_explanation_not_the_cohort(cohort_world, client_for):
+    researcher = cohort_world.people["researcher"]
+    researcher.profile.training_completed_on = researcher.profile.training_completed_on.replace(year=2000)
+    researcher.profile.save()
+    response = client_for(researcher).get(reverse("cohorts:detail", args=[cohort_world.cohort.pk]))
     assert response.status_code == 403
     assert "training" in response.content.decode()
 
 
-def test_a_shared_cohort_is_visible_to_the_other_projects_members(world, people, cohorts, client_for):
+def test_a_shared_cohort_is_visible_to_the_other_projects_members(cohort_world, client_for):
     from cohorts.services import cohort_share
     from tests.factories.domains import ProjectFactory, add_to_project
 
-    other = ProjectFactory(domain=world.domain, owner=world.teammate, status="approved", title="Sibling project")
-    add_to_project(people["member"], other)
-    cohort_share(by=people["member"], cohort=cohorts[0], project=other)
-    assert client_for(world.teammate).get(reverse("cohorts:detail", args=[cohorts[0].pk])).status_code == 200
-    assert client_for(people["researcher"]).get(reverse("cohorts:detail", args=[cohorts[0].pk])).status_code == 404
+    researcher = cohort_world.people["researcher"]
+    other = ProjectFactory(domain=cohort_world.domain, owner=cohort_world.teammate, status="approved",
+                           title="Sibling project")  # fmt: skip
+    add_to_project(researcher, other)
+    cohort_share(by=researcher, cohort=cohort_world.cohort, project=other)
+    url = reverse("cohorts:detail", args=[cohort_world.cohort.pk])
+    assert client_for(cohort_world.teammate).get(url).status_code == 200
+    assert client_for(cohort_world.people["other_member"]).get(url).status_code == 404
 
 
-def test_every_cohort_route_has_a_row():
-    resolver = get_resolver()
-    names = set()
-    for namespace in ("cohorts", "cohorts-api"):
-        names |= {f"{namespace}:{n}" for n in resolver.namespace_dict[namespace][1].reverse_dict if isinstance(n, str)}
-    assert names - {row.name for row in PAGES + ENDPOINTS} == set()
-
-
-def test_unknown_cohort_is_404_for_its_project_member_too(world, people, cohorts, client_for):
+def test_unknown_cohort_is_404_for_its_project_member_too(cohort_world, client_for):
     missing = Cohort.objects.order_by("-pk").first().pk + 100
-    assert client_for(people["member"]).get(reverse("cohorts:detail", args=[missing])).status_code == 404
+    response = client_for(cohort_world.people["researcher"]).get(reverse("cohorts:detail", args=[missing]))
+    assert response.status_code == 404

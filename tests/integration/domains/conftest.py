@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from django.test import Client
 
 from accounts.models import Role
-from accounts.services import api_token_create
 from domains.models import Domain, MembershipApplication, Project, ProjectStatus
 from tests.conftest import _persona
 from tests.factories.domains import (
@@ -21,6 +19,19 @@ from tests.factories.domains import (
 )
 
 PERSONAS = ["anonymous", "researcher", "member", "lead", "other_lead", "output_checker", "governance_reviewer"]
+
+
+@pytest.fixture(autouse=True)
+def _mail_tasks_run_in_process():
+    """E-mails are sent by a Celery task; here it runs in the test's process,
+    so mail.outbox shows what would be sent (queuing itself is tested with a
+    real broker in test_notifications)."""
+    from portal.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
 
 
 @pytest.fixture
@@ -112,16 +123,3 @@ def people(world, researcher, member, lead, other_lead, output_checker, governan
         "output_checker": output_checker,
         "governance_reviewer": governance_reviewer,
     }
-
-
-@pytest.fixture
-def api_client_for():
-    """api_client_for(user) -> a client sending that user's fresh API token (None: no token)."""
-
-    def make(user) -> Client:
-        if user is None:
-            return Client()
-        _, key = api_token_create(by=user, name="tests", lifetime_days=30)
-        return Client(headers={"Authorization": f"Token {key}"})
-
-    return make

@@ -181,3 +181,12 @@ def test_directory_filter_by_programme_answers_htmx_with_the_list_only(client_fo
     )
     body = response.content.decode()
     assert "Breast cancer" in body and "Neurology" not in body and "<html" not in body
+
+
+def test_directory_filter_with_an_unknown_programme_answers_the_list_with_the_error_as_400(client_for, researcher):
+    response = client_for(researcher).get(
+        reverse("domains:directory"), {"programme": "astrology"}, headers={"HX-Request": "true"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "Choose one of the listed programmes." in body and "<html" not in body

@@ -149,3 +149,42 @@ def test_project_form_errors_are_next_to_the_fields(client_for, member, domain):
     assert response.status_code == 400
     body = response.content.decode()
     assert "Give the project a title." in body and 'id="id_title-error"' in body and "Give an end date." in body
+
+
+def test_the_edit_form_renders_the_end_date_as_a_date_input_reads_it(member, domain, client_for):
+    project = ProjectFactory(domain=domain, owner=member, status=ProjectStatus.RETURNED)
+    body = client_for(member).get(reverse("domains:project-edit", args=[project.pk])).content.decode()
+    assert f'type="date" name="end_date" value="{project.end_date.isoformat()}"' in body
+
+
+def test_the_register_is_public_and_shows_only_what_is_published(client, member, domain):
+    ProjectFactory(
+        domain=domain, owner=member, status="approved", title="Visible project", aims="Private aims of the team"
+    )
+    ProjectFactory(domain=domain, owner=member, title="Hidden project")
+    response = client.get(reverse("domains:project-register"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Visible project" in page and "Hidden project" not in page
+    assert "Private aims" not in page and member.email not in page and member.full_name not in page
+    assert reverse("accounts:sign-in") in page  # the signed-out navigation
+
+
+def test_the_data_link_is_shown_only_to_who_may_open_it(client_for, member, lead, domain):
+    project = ProjectFactory(domain=domain, owner=member, status="approved")
+    workspace = reverse("domains:project-workspace", args=[project.pk])
+    assert workspace in client_for(member).get(reverse("domains:project", args=[project.pk])).content.decode()
+    assert client_for(member).get(workspace).status_code == 200
+    assert workspace not in client_for(lead).get(reverse("domains:project", args=[project.pk])).content.decode()
+    assert client_for(lead).get(workspace).status_code == 404
+
+
+def test_add_member_with_htmx_and_no_choice_answers_the_section_with_the_error_as_400(client_for, member, domain):
+    project = ProjectFactory(domain=domain, owner=member, status="approved")
+    response = client_for(member).post(
+        reverse("domains:project-member-add", args=[project.pk]), {"user": ""}, headers={"HX-Request": "true"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert body.lstrip().startswith('<section class="card" id="project-members">')
+    assert "Choose who to add." in body and "<html" not in body
