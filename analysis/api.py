@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api_errors import error_body, error_responses
 from analysis import selectors, services
 from analysis.artifacts import Filter
 from analysis.jobtype import JobError, ParameterError
@@ -34,25 +35,27 @@ from analysis.serializers import (
 from audit.models import AuditAction
 from audit.services import record
 from cohorts.selectors import cohort_get_for_user
-from domains.permissions import DataAccessDenied, DataAccessReason, NotAllowed
+from domains.decorators import data_access_status
+from domains.permissions import DataAccessDenied, NotAllowed
 from domains.selectors import project_get_for_data_access
-from domains.serializers import ErrorOut
 
-_ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+_ERRORS = error_responses(400, 403, 404, 409)
 
 
 def _refused(error: Exception) -> Response:
     if isinstance(error, ParameterError):
-        return Response({"detail": "Invalid parameters.", "errors": error.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            error_body("Invalid parameters.", {k or "request": v for k, v in error.errors.items()}),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(error, JobError):
-        return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(error_body(str(error)), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(error, DataAccessDenied):
-        code = status.HTTP_403_FORBIDDEN if error.reason == DataAccessReason.NOT_ACCREDITED else 404
-        return Response({"detail": str(error)}, status=code)
+        return Response(error_body(str(error)), status=data_access_status(error))
     if isinstance(error, TransitionNotAllowed):
-        return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return Response(error_body(str(error)), status=status.HTTP_409_CONFLICT)
     if isinstance(error, NotAllowed):
-        return Response({"detail": str(error)}, status=status.HTTP_403_FORBIDDEN)
+        return Response(error_body(str(error)), status=status.HTTP_403_FORBIDDEN)
     raise error
 
 
@@ -79,13 +82,12 @@ class JobTypeList(APIView):
 
 class JobListCreate(APIView):
     @extend_schema(
-        parameters=[JobListQuery], responses={200: JobOut(many=True), 400: ErrorOut},
+        parameters=[JobListQuery], responses={200: JobOut(many=True), **error_responses(400)},
         summary="Jobs of your projects (by project, status)",
     )  # fmt: skip
     def get(self, request: Request) -> Response:
         query = JobListQuery(data=request.query_params)
-        if not query.is_valid():
-            return Response({"detail": "Invalid filters.", "errors": query.errors}, status=400)
+        query.is_valid(raise_exception=True)
         jobs = selectors.jobs_for_user(user=request.user, status=query.validated_data.get("status", ""))
         if "project" in query.validated_data:
             jobs = jobs.filter(project_id=query.validated_data["project"])
@@ -178,12 +180,11 @@ class ArtifactRows(APIView):
             return _refused(error)
         artifact = selectors.artifact_get(job=job, key=key, kind=ArtifactKind.TABLE)
         query = RowsQuery(data=request.query_params)
-        if not query.is_valid():
-            return Response({"detail": "Invalid query.", "errors": query.errors}, status=400)
+        query.is_valid(raise_exception=True)
         names = {c["name"]: c for c in artifact.columns}
         q = query.validated_data
         if q["sort"] and q["sort"] not in names:
-            return Response({"detail": f"There is no column {q['sort']!r} to sort on."}, status=400)
+            return Response(error_body(f"There is no column {q['sort']!r} to sort on."), status=400)
         filters = []
         for name, column in names.items():
             value = request.query_params.get(f"f_{name}", "").strip()
@@ -195,7 +196,7 @@ class ArtifactRows(APIView):
             try:
                 filters.append(Filter(name, "min", float(value)))
             except ValueError:
-                return Response({"detail": f"The filter on {name} needs a number."}, status=400)
+                return Response(error_body(f"The filter on {name} needs a number."), status=400)
         page = selectors.table_page(
             artifact, page=q["page"], page_size=q["page_size"], sort=q["sort"], descending=q["order"] == "desc",
             filters=filters,

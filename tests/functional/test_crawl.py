@@ -28,14 +28,13 @@ def demo_world(persona_world, prepared_release, settings):
     from domains.services import membership_apply
     from participants.models import HpoTerm
     from participants.ontology import ontology_write_tables
-    from participants.services import _load_rows
+    from tests.integration.cohorts.conftest import load_prepared
 
     settings.DATA_ROOT = prepared_release.data_root
     with transaction.atomic():
         if not HpoTerm.objects.exists():  # transactional tests start from an empty database
             ontology_write_tables()
-        _load_rows(prepared_release.bundle, name="test-r1", checksum="0" * 64,
-                   sample_index=prepared_release.sample_index, by=None)  # fmt: skip
+        load_prepared(prepared_release, name="test-r1")
     seed_demo_domains()
     world = persona_world
     membership_apply(

@@ -21,7 +21,6 @@ from portal.celery import app
 
 # The release and the personas of the cohort tests.
 from tests.integration.cohorts.conftest import (  # noqa: F401
-    api_client_for,
     applicant,
     domain,
     lead,

@@ -1,160 +1,132 @@
-"""Who may reach each analysis page and endpoint, for every persona. Others get 404, never 403 or a leak."""
+"""Who may reach each analysis page and endpoint, for every persona of the one
+persona set (tests/conftest.py). Only members of the job's project see it;
+everyone else gets 404, never 403 or a leak."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
-from django.urls import get_resolver, reverse
+from django.urls import reverse
 
 from analysis.models import AnalysisJob
 from analysis.services import job_submit
+from cohorts.models import Cohort
+from cohorts.services import cohort_create
+from tests.access import Row, check, expect
+from tests.conftest import PERSONAS
+from tests.integration.analysis.conftest import CANCER
 
-PERSONAS = ["anonymous", "researcher", "member", "lead", "other_lead", "output_checker", "governance_reviewer"]
-NOBODY_ELSE = {"researcher": 404, "lead": 404, "other_lead": 404, "output_checker": 404, "governance_reviewer": 404}
-EVERYONE = dict.fromkeys(NOBODY_ELSE, 200)
+pytestmark = pytest.mark.django_db
 
-
-@dataclass
-class Row:
-    name: str
-    method: str
-    expected: dict[str, int]
-    args: str = ""  # "project", "job", "cohort", "table"
-    data: dict = field(default_factory=dict)
-    query: str = ""
+ONLY_THE_RESEARCHER = expect(404, researcher=200)
+EVERYONE = expect(200)
 
 
-PAGES = [
-    Row("analysis:new", "GET", {"member": 200, **NOBODY_ELSE}, "project"),
-    Row("analysis:new", "GET", {"member": 200, **NOBODY_ELSE}, "project", query="?type=allele-frequencies"),
-    Row("analysis:new", "POST", {"member": 302, **NOBODY_ELSE}, "project",
-        {"type": "cohort-summary", "role_cohort": "COHORT"}),
-    Row("analysis:estimate", "POST", {"member": 200, **NOBODY_ELSE}, "project",
-        {"type": "cohort-summary", "role_cohort": "COHORT"}),
-    Row("analysis:project-jobs", "GET", {"member": 200, **NOBODY_ELSE}, "project"),
-    Row("analysis:from-cohort", "GET", {"member": 302, **NOBODY_ELSE}, "cohort"),
-    Row("analysis:my-jobs", "GET", {"member": 200, **EVERYONE}),
-    Row("analysis:job", "GET", {"member": 200, **NOBODY_ELSE}, "job"),
-    Row("analysis:job-progress", "GET", {"member": 200, **NOBODY_ELSE}, "job"),
-    Row("analysis:job-row", "GET", {"member": 200, **NOBODY_ELSE}, "job"),
-    Row("analysis:job-cancel", "POST", {"member": 302, **NOBODY_ELSE}, "job"),
-    Row("analysis:job-retry", "POST", {"member": 302, **NOBODY_ELSE}, "job"),
-    Row("analysis:job-table", "GET", {"member": 200, **NOBODY_ELSE}, "table"),
-]  # fmt: skip
-ENDPOINTS = [
-    Row("jobs-api:list", "GET", {"member": 200, **EVERYONE}),
-    Row("jobs-api:list", "POST", {"member": 201, **NOBODY_ELSE}, "",
-        {"project": "PROJECT", "job_type": "cohort-summary", "cohorts": [{"cohort": "COHORT", "role": "cohort"}]}),
-    Row("jobs-api:types", "GET", {"member": 200, **EVERYONE}),
-    Row("jobs-api:estimate", "POST", {"member": 200, **NOBODY_ELSE}, "",
-        {"project": "PROJECT", "job_type": "cohort-summary", "cohorts": [{"cohort": "COHORT", "role": "cohort"}]}),
-    Row("jobs-api:detail", "GET", {"member": 200, **NOBODY_ELSE}, "job"),
-    Row("jobs-api:cancel", "POST", {"member": 409, **NOBODY_ELSE}, "job"),
-    Row("jobs-api:retry", "POST", {"member": 409, **NOBODY_ELSE}, "job"),
-    Row("jobs-api:artifacts", "GET", {"member": 200, **NOBODY_ELSE}, "job"),
-    Row("jobs-api:rows", "GET", {"member": 200, **NOBODY_ELSE}, "table"),
-]  # fmt: skip
+def _filled(data: dict):
+    """Row data with the world's project ("PROJECT") and cohort ("COHORT") filled in."""
 
-
-@pytest.fixture
-def finished_job(world, cohorts, eager):
-    with eager():
-        job = job_submit(by=world.approved_project.owner, project=world.approved_project, job_type="cohort-summary",
-                         inputs=[("cohort", cohorts[0])], parameters={})  # fmt: skip
-    job = AnalysisJob.objects.get(pk=job.pk)
-    assert job.status == "succeeded", job.error
-    return job
-
-
-def _url(row: Row, world, cohorts, job) -> str:
-    args = {
-        "project": [world.approved_project.pk],
-        "job": [job.pk],
-        "cohort": [cohorts[0].pk],
-        "table": [job.pk, "summary"],
-        "": [],
-    }[row.args]
-    return reverse(row.name, args=args) + row.query
-
-
-def _data(row: Row, world, cohorts) -> dict:
-    def fill(value):
+    def fill(value, world):
         if value == "PROJECT":
             return world.approved_project.pk
         if value == "COHORT":
-            return cohorts[0].pk
+            return world.cohort.pk
         if isinstance(value, list):
-            return [fill(v) for v in value]
+            return [fill(v, world) for v in value]
         if isinstance(value, dict):
-            return {k: fill(v) for k, v in value.items()}
+            return {k: fill(v, world) for k, v in value.items()}
         return value
 
-    return fill(row.data)
+    return lambda world: fill(data, world)
 
 
-def _cases(rows):
-    return [pytest.param(row, id=f"{row.name} {row.method}{row.query}") for row in rows]
+SUMMARY_JOB = {"project": "PROJECT", "job_type": "cohort-summary", "cohorts": [{"cohort": "COHORT", "role": "cohort"}]}
+
+PAGES = [
+    Row("analysis:new", "GET", ONLY_THE_RESEARCHER, args=("approved_project",)),
+    Row("analysis:new", "GET", ONLY_THE_RESEARCHER, args=("approved_project",), query="type=allele-frequencies",
+        note="allele frequencies"),
+    Row("analysis:new", "POST", expect(404, researcher=302), args=("approved_project",),
+        data=_filled({"type": "cohort-summary", "role_cohort": "COHORT"})),
+    Row("analysis:estimate", "POST", ONLY_THE_RESEARCHER, args=("approved_project",),
+        data=_filled({"type": "cohort-summary", "role_cohort": "COHORT"})),
+    Row("analysis:project-jobs", "GET", ONLY_THE_RESEARCHER, args=("approved_project",)),
+    Row("analysis:from-cohort", "GET", expect(404, researcher=302), args=("cohort",)),
+    Row("analysis:my-jobs", "GET", EVERYONE),
+    Row("analysis:job", "GET", ONLY_THE_RESEARCHER, args=("job",)),
+    Row("analysis:job-progress", "GET", ONLY_THE_RESEARCHER, args=("job",)),
+    Row("analysis:job-row", "GET", ONLY_THE_RESEARCHER, args=("job",)),
+    Row("analysis:job-cancel", "POST", expect(404, researcher=302), args=("job",)),
+    Row("analysis:job-retry", "POST", expect(404, researcher=302), args=("job",)),
+    Row("analysis:job-table", "GET", ONLY_THE_RESEARCHER, args=("job", "summary_table")),
+]  # fmt: skip
+ENDPOINTS = [
+    Row("jobs-api:list", "GET", EVERYONE, api=True),
+    Row("jobs-api:list", "POST", expect(404, researcher=201), api=True, data=_filled(SUMMARY_JOB)),
+    Row("jobs-api:types", "GET", EVERYONE, api=True),
+    Row("jobs-api:estimate", "POST", ONLY_THE_RESEARCHER, api=True, data=_filled(SUMMARY_JOB)),
+    Row("jobs-api:detail", "GET", ONLY_THE_RESEARCHER, args=("job",), api=True),
+    Row("jobs-api:cancel", "POST", expect(404, researcher=409), args=("job",), api=True),
+    Row("jobs-api:retry", "POST", expect(404, researcher=409), args=("job",), api=True),
+    Row("jobs-api:artifacts", "GET", ONLY_THE_RESEARCHER, args=("job",), api=True),
+    Row("jobs-api:rows", "GET", ONLY_THE_RESEARCHER, args=("job", "summary_table"), api=True),
+]  # fmt: skip
+ROWS = PAGES + ENDPOINTS
 
 
-# One test per row, every persona in turn (members last, since some rows act):
-# a finished job costs a release, a world and a run to set up.
-ORDER = [p for p in PERSONAS if p != "member"] + ["member"]
+@dataclass
+class JobWorld:
+    """The persona world with a saved cohort of the approved project and a finished job on it."""
+
+    base: object
+    cohort: Cohort
+    job: AnalysisJob
+    summary_table: object  # the job's summary table, by its key
+
+    def __getattr__(self, name):
+        return getattr(self.base, name)
 
 
-@pytest.mark.parametrize("row", _cases(PAGES))
-def test_page_access(row, world, people, cohorts, finished_job, client_for):
-    url = _url(row, world, cohorts, finished_job)
-    seen = {}
+@pytest.fixture
+def job_world(release, data_root, persona_world, eager) -> JobWorld:
+    project = persona_world.approved_project
+    cohort = cohort_create(by=project.owner, project=project, name="Cancer", criteria_json=CANCER)
+    with eager():
+        job = job_submit(by=project.owner, project=project, job_type="cohort-summary",
+                         inputs=[("cohort", cohort)], parameters={})  # fmt: skip
+    job = AnalysisJob.objects.get(pk=job.pk)
+    assert job.status == "succeeded", job.error
+    return JobWorld(base=persona_world, cohort=cohort, job=job, summary_table=SimpleNamespace(slug="summary"))
+
+
+# One test per row, every persona in turn (the researcher last, since some rows
+# act): a finished job costs a release and a run to set up.
+ORDER = [p for p in PERSONAS if p != "researcher"] + ["researcher"]
+
+
+@pytest.mark.parametrize("row", [pytest.param(row, id=row.id) for row in ROWS])
+def test_analysis_access(row, job_world, client_for, api_client_for):
     for persona in ORDER:
-        client = client_for(people[persona])
-        response = client.get(url) if row.method == "GET" else client.post(url, _data(row, world, cohorts))
-        if persona == "anonymous":
-            assert response.status_code == 302 and "/accounts/sign-in/" in response["Location"]
+        response = check(row, persona, job_world, client_for, api_client_for)
+        if persona in ("anonymous", "researcher"):
             continue
-        seen[persona] = response.status_code
-        if row.name == "analysis:my-jobs" and persona != "member":
-            assert f"Job {finished_job.pk}" not in response.content.decode()
-    assert seen == row.expected
-
-
-@pytest.mark.parametrize("row", _cases(ENDPOINTS))
-def test_api_access(row, world, people, cohorts, finished_job, api_client_for):
-    url = _url(row, world, cohorts, finished_job)
-    seen = {}
-    for persona in ORDER:
-        client = api_client_for(people[persona])
-        if row.method == "GET":
-            response = client.get(url)
-        else:
-            response = client.post(url, json.dumps(_data(row, world, cohorts)), content_type="application/json")
-        if persona == "anonymous":
-            assert response.status_code == 401
-            continue
-        seen[persona] = response.status_code
+        if row.name == "analysis:my-jobs":
+            assert f"Job {job_world.job.pk}" not in response.content.decode()
         if row.name == "jobs-api:list" and row.method == "GET":
-            ids = {j["id"] for j in response.json()}
-            assert (finished_job.pk in ids) == (persona == "member")
-    assert seen == row.expected
+            assert job_world.job.pk not in {j["id"] for j in response.json()}
+    if row.name == "jobs-api:list" and row.method == "GET":
+        assert job_world.job.pk in {j["id"] for j in response.json()}
 
 
-def test_lapsed_accreditation_gets_an_explanation_not_the_job(world, people, finished_job, client_for):
-    member = people["member"]
-    member.profile.training_completed_on = member.profile.training_completed_on.replace(year=2000)
-    member.profile.save()
-    response = client_for(member).get(reverse("analysis:job", args=[finished_job.pk]))
+def test_lapsed_accreditation_gets_an_explanation_not_the_job(job_world, client_for):
+    researcher = job_world.people["researcher"]
+    researcher.profile.training_completed_on = researcher.profile.training_completed_on.replace(year=2000)
+    researcher.profile.save()
+    response = client_for(researcher).get(reverse("analysis:job", args=[job_world.job.pk]))
     assert response.status_code == 403
     assert "training" in response.content.decode()
 
 
-def test_a_teammate_on_the_project_may_open_its_jobs(world, finished_job, client_for):
-    assert client_for(world.teammate).get(reverse("analysis:job", args=[finished_job.pk])).status_code == 200
-
-
-def test_every_analysis_route_has_a_row():
-    resolver = get_resolver()
-    names = set()
-    for namespace in ("analysis", "jobs-api"):
-        names |= {f"{namespace}:{n}" for n in resolver.namespace_dict[namespace][1].reverse_dict if isinstance(n, str)}
-    assert names - {row.name for row in PAGES + ENDPOINTS} == set()
+def test_a_teammate_on_the_project_may_open_its_jobs(job_world, client_for):
+    assert client_for(job_world.teammate).get(reverse("analysis:job", args=[job_world.job.pk])).status_code == 200
