@@ -173,7 +173,9 @@ class JobTypeOut(serializers.Serializer):
 
 class JobListQuery(serializers.Serializer):
     project = serializers.IntegerField(required=False, help_text="Only this project's jobs.")
-    status = serializers.ChoiceField(choices=JobStatus.choices, required=False, help_text="Only this status.")
+    status = serializers.ChoiceField(
+        choices=JobStatus.choices, required=False, allow_blank=True, help_text="Only this status; empty for every status."
+    )
 
 
 class RowsQuery(serializers.Serializer):
