@@ -1,13 +1,15 @@
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.html import format_html_join
 
+from participants.bundle import left_out_lines
 from participants.models import DataRelease, OntologyVersion
 
 
 @admin.register(DataRelease)
 class DataReleaseAdmin(admin.ModelAdmin):
     list_display = ["name", "release_date", "status", "ingested_at", "participant_count", "genomes", "withdrawn"]
-    readonly_fields = [f.name for f in DataRelease._meta.fields]
+    readonly_fields = [*(f.name for f in DataRelease._meta.fields), "left_out"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_participants=Count("participants"))
@@ -23,6 +25,11 @@ class DataReleaseAdmin(admin.ModelAdmin):
     @admin.display(description="withdrawn since previous")
     def withdrawn(self, obj):
         return obj.counts.get("withdrawn_since_previous")
+
+    @admin.display(description="left out at ingest")
+    def left_out(self, obj):
+        lines = left_out_lines(obj.counts.get("left_out", {}))
+        return format_html_join("", "<div>{}</div>", ((line,) for line in lines)) if lines else "nothing"
 
     def has_add_permission(self, request):
         return False
@@ -40,3 +47,4 @@ class OntologyVersionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+

@@ -105,6 +105,7 @@ def rows_from_bundle(bundle: fmt.Bundle, *, name: str, checksum: str, sample_ind
         diseases=bundle.rows[fmt.DISEASES],
         tumours=bundle.rows[fmt.TUMOURS],
         genes=bundle.rows[fmt.GENES],
+        extra_counts={"left_out": dict(bundle.left_out)},
     )
 
 
@@ -161,7 +162,7 @@ def release_load(*, rows: ReleaseRows, by: Any = None) -> ReleaseLoaded:
         Tumour,
         ["participant", "tumour_sample_id", "disease_type", "stage", "sample_type", "diagnosis_month", "somatic_vcf"],
         ((pk[r["participant_id"]], r["tumour_sample_id"], r["disease_type"], r["stage"], r["sample_type"],
-          r["diagnosis_month"], f"{fmt.SOMATIC_DIR}/{r['tumour_sample_id']}.vcf.gz") for r in rows.tumours),
+          r["diagnosis_month"], fmt.somatic_vcf(r["tumour_sample_id"])) for r in rows.tumours),
     )  # fmt: skip
     genes = bulk_insert(
         Gene,

@@ -100,7 +100,7 @@ def release_ingest(
         checksum = fmt.bundle_checksum(bundle_path)
         for file in (fmt.GERMLINE, fmt.GERMLINE + ".tbi"):
             shutil.copy2(bundle_path / file, staging / file)
-        shutil.copytree(bundle_path / fmt.SOMATIC_DIR, staging / fmt.SOMATIC_DIR, dirs_exist_ok=True)
+        fmt.copy_somatic_files(bundle, staging)  # withdrawn participants' files stay behind
         import_vcf(staging / fmt.GERMLINE, staging / "store", workers=workers)
         sample_index = {sid: i for i, sid in enumerate(GenotypeStore(staging / "store").sample_ids)}
         with transaction.atomic():
