@@ -3,7 +3,7 @@ from django.db.models import Count
 from django.utils.html import format_html_join
 
 from participants.bundle import left_out_lines
-from participants.models import DataRelease, OntologyVersion
+from participants.models import DataRelease, OntologyVersion, RegisteredWithdrawal
 
 
 @admin.register(DataRelease)
@@ -48,3 +48,20 @@ class OntologyVersionAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+
+@admin.register(RegisteredWithdrawal)
+class RegisteredWithdrawalAdmin(admin.ModelAdmin):
+    """The register, read only: nothing in the portal edits or removes an entry."""
+
+    list_display = ["participant_id", "withdrawal_month", "recorded_at", "recorded_by", "source"]
+    list_filter = ["source"]
+    search_fields = ["participant_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

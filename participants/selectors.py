@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import numpy as np
 from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
+from django.http import Http404
 
 from participants import vocabularies as vocab
 from participants.models import DataRelease, Gene, HpoTerm, Participant, RegisteredWithdrawal, Withdrawal
+from participants.permissions import user_can_record_withdrawals
 
 
 def release_current() -> DataRelease | None:
@@ -78,3 +80,9 @@ def genes_matching(release: DataRelease, query: str, *, limit: int) -> list[str]
     genes = Gene.objects.filter(release=release, symbol__istartswith=text).order_by("symbol")
     return list(genes.values_list("symbol", flat=True)[:limit])
 
+
+def withdrawal_register_for_user(*, user: object) -> QuerySet[RegisteredWithdrawal]:
+    """The withdrawal register, newest first, for a governance reviewer; Http404 for anyone else."""
+    if not user_can_record_withdrawals(user):
+        raise Http404
+    return RegisteredWithdrawal.objects.select_related("recorded_by").order_by("-recorded_at", "-pk")
