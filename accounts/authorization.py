@@ -27,6 +27,7 @@ class UnknownPermissionError(LookupError):
 class Permission(enum.StrEnum):
     # value = "<app_label>.<codename>"; object-level ones exist as Django permissions.
     AUDIT_VIEW = "audit.view_auditevent"
+    WITHDRAWAL_RECORD = "participants.record_withdrawal"  # the consent withdrawal register
     USER_MANAGE = "accounts.manage_user"
     ROLE_ASSIGN = "accounts.assign_role"
     DOMAIN_APPLY = "domains.apply_membership"
@@ -60,7 +61,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.RESEARCHER: frozenset({Permission.DOMAIN_APPLY, Permission.PROJECT_REGISTER, Permission.OUTPUT_REQUEST}),
     Role.DOMAIN_LEAD: frozenset({Permission.DOMAIN_REVIEW_MEMBERSHIP, Permission.PROJECT_REVIEW}),
     Role.OUTPUT_CHECKER: frozenset({Permission.OUTPUT_REVIEW}),
-    Role.GOVERNANCE_REVIEWER: frozenset({Permission.AUDIT_VIEW}),
+    Role.GOVERNANCE_REVIEWER: frozenset({Permission.AUDIT_VIEW, Permission.WITHDRAWAL_RECORD}),
     Role.ADMINISTRATOR: frozenset({Permission.USER_MANAGE, Permission.ROLE_ASSIGN}),
 }
 

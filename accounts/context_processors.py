@@ -10,4 +10,5 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     return {
         "nav_signed_in": verified,
         "nav_can_view_audit": verified and has_permission(user, Permission.AUDIT_VIEW),
+        "nav_can_record_withdrawals": verified and has_permission(user, Permission.WITHDRAWAL_RECORD),
     }

@@ -174,7 +174,10 @@ class JobTypeOut(serializers.Serializer):
 class JobListQuery(serializers.Serializer):
     project = serializers.IntegerField(required=False, help_text="Only this project's jobs.")
     status = serializers.ChoiceField(
-        choices=JobStatus.choices, required=False, allow_blank=True, help_text="Only this status; empty for every status."
+        choices=JobStatus.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Only this status; empty for every status.",
     )
 
 

@@ -444,17 +444,19 @@ def jobs_sweep(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def jobs_flag_withdrawals(*, release: DataRelease, participant_ids: Sequence[str]) -> int:
-    """Participants ``participant_ids`` have withdrawn (in ``release``, or in the
-    register between releases): flag every job that already read them, i.e.
-    that started before now, on ``release`` or an earlier one, and whose input
-    cohorts contain them. Returns the number of jobs flagged."""
+    """Participants ``participant_ids`` may no longer be used in ``release``
+    (they withdrew through the register, or a newer release says so): flag
+    every job on ``release`` that already read them, i.e. that started before
+    now and whose input cohorts contain them. Returns the number of jobs
+    flagged. Registered with ``participants.withdrawals.on_participants_withdrawn``,
+    which calls it once for each release in which they became unusable, so a
+    participant is counted once per job."""
     ids = sorted(set(participant_ids))
     if not ids:
         return 0
     now = timezone.now()
-    earlier = DataRelease.objects.filter(ingested_at__lte=release.ingested_at).values("pk")
     jobs = AnalysisJob.objects.filter(
-        status__in=[JobStatus.RUNNING, JobStatus.SUCCEEDED], started_at__lte=now, release__in=earlier
+        status__in=[JobStatus.RUNNING, JobStatus.SUCCEEDED], started_at__lte=now, release=release
     )
     members = (
         CohortMember.objects.filter(participant__participant_id__in=ids, cohort__job_inputs__job__in=jobs)

@@ -6,9 +6,10 @@ class CohortsConfig(AppConfig):
     verbose_name = "Cohorts"
 
     def ready(self) -> None:
-        # A newer release may withdraw members of saved cohorts: flag them in
-        # the load's own transaction (docs/adr/0007).
-        from cohorts.services import cohorts_flag_after_load
-        from participants.loader import on_release_loaded
+        # Participants may withdraw after a cohort was saved (the withdrawal
+        # register, or a newer release): flag the saved cohorts holding them,
+        # in the same transaction (participants.withdrawals, docs/adr/0008).
+        from cohorts.services import cohorts_flag_withdrawals
+        from participants.withdrawals import on_participants_withdrawn
 
-        on_release_loaded(cohorts_flag_after_load)
+        on_participants_withdrawn(cohorts_flag_withdrawals, label="saved cohorts")

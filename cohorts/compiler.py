@@ -1,4 +1,6 @@
-"""Compile cohort criteria into a query over a release's consenting participants.
+"""Compile cohort criteria into a query over a release's usable participants
+(``participants.selectors.release_usable``: consenting in the release and not
+withdrawn since).
 
 Each criterion type says how it is asked of the database
 (``cohorts.criteria.TYPES``); this module combines them. Related-table
@@ -8,9 +10,9 @@ aggregate's FILTER as in a WHERE clause. Phenotype criteria use the HPO
 closure: a broad term (one with hundreds of descendants) reads the release's
 precomputed PhenotypeAncestor rows, a narrower one matches phenotype rows
 whose term is in the closure below it. Genotype criteria ask the release's
-genotype store for carriers (DuckDB over the Parquet carrier index) and
-filter on the participants' sample index. Withdrawn participants are never
-part of any result.
+genotype store for carriers, through the release's sample mask
+(``cohorts.genotypes``), and filter on the participants' sample index.
+Withdrawn participants are never part of any result.
 
 A count request runs :func:`count_cells` (the total by programme and sex) and
 :func:`count_each` (each criterion alone); see docs/adr/0005.
@@ -24,7 +26,7 @@ from django.db.models import Count, Q, QuerySet
 
 from cohorts.criteria import Criteria, Criterion, criterion_q
 from participants.models import DataRelease, Participant
-from participants.selectors import release_consenting
+from participants.selectors import release_usable
 
 
 def _criteria_q(criteria: Criteria, release: DataRelease) -> Q:
@@ -42,8 +44,8 @@ def _criteria_q(criteria: Criteria, release: DataRelease) -> Q:
 
 
 def compile_criteria(criteria: Criteria, release: DataRelease) -> QuerySet[Participant]:
-    """The consenting participants of ``release`` that meet ``criteria``."""
-    return release_consenting(release).filter(_criteria_q(criteria, release))
+    """The usable participants of ``release`` that meet ``criteria``."""
+    return release_usable(release).filter(_criteria_q(criteria, release))
 
 
 def count_cells(criteria: Criteria, release: DataRelease) -> dict[tuple[str, str], int]:
@@ -69,8 +71,8 @@ def count_each(criteria: Sequence[Criterion], release: DataRelease) -> list[int]
         else:
             found[i] = n
     if len(rest) == 1:
-        found[rest[0]] = release_consenting(release).filter(criterion_q(criteria[rest[0]], release)).count()
+        found[rest[0]] = release_usable(release).filter(criterion_q(criteria[rest[0]], release)).count()
     elif rest:
         counts = {f"c{i}": Count("pk", filter=criterion_q(criteria[i], release)) for i in rest}
-        found.update({int(key[1:]): n for key, n in release_consenting(release).aggregate(**counts).items()})
+        found.update({int(key[1:]): n for key, n in release_usable(release).aggregate(**counts).items()})
     return [found[i] for i in range(len(criteria))]

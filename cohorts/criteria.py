@@ -229,7 +229,7 @@ class CriterionType:
         raise NotImplementedError
 
     def count_from_summaries(self, params: dict[str, Any], release: DataRelease) -> int | None:
-        """How many consenting participants of ``release`` meet it alone, from
+        """How many usable participants of ``release`` meet it alone, from
         what the release keeps (per-value counts, the phenotype rollup); None
         when it has to be counted over the rows."""
         return None
@@ -541,10 +541,10 @@ class GenotypeCriterion(CriterionType):
         }, []
 
     def q(self, params: dict[str, Any], release: DataRelease) -> Q:
-        from cohorts.genotypes import genotype_store
+        from cohorts.genotypes import release_genotypes
 
         consequences = [c for k in params["consequence_classes"] for c in vocab.CONSEQUENCE_CLASSES[k]] or None
-        carriers = genotype_store(release).carriers(
+        carriers = release_genotypes(release).carriers(
             gene=params["gene"],
             region=params["region"],
             consequences=consequences,

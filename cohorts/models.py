@@ -19,13 +19,15 @@ class Cohort(models.Model):
     previous = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_version"
     )
-    member_count = models.PositiveIntegerField()
+    member_count = models.PositiveIntegerField(
+        help_text="Members who may be used now: the snapshot less those withdrawn since (kept by the flagger)."
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     withdrawals_flagged_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set when a later release withdrew some of its members."
+        null=True, blank=True, help_text="Set when some of its members withdrew (the register or a later release)."
     )
-    withdrawn_members = models.PositiveIntegerField(default=0)
+    withdrawn_members = models.PositiveIntegerField(default=0, help_text="Members of the snapshot withdrawn since.")
 
     class Meta:
         ordering = ["-created_at", "-pk"]

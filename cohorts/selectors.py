@@ -20,6 +20,7 @@ from domains.models import MembershipApplication, MembershipStatus, Project, Pro
 from domains.permissions import DataAccessDenied, check_user_can_access_project_data, is_project_member
 from participants import vocabularies as vocab
 from participants.models import Disease, HpoTerm, Participant, Phenotype, Tumour
+from participants.selectors import release_usable
 
 
 def _member_projects(user: Any) -> QuerySet[Project]:
@@ -120,9 +121,14 @@ def cohort_description(cohort: Cohort) -> list[str]:
 
 
 def _members(cohort: Cohort, participant_ids: Sequence[str] | None = None) -> QuerySet[Participant]:
+    """The cohort's members who may be used now: its snapshot, less anyone
+    withdrawn since (``participants.selectors.release_usable``); with
+    ``participant_ids``, exactly those (an analysis job passes the usable
+    members ``cohorts.services.cohort_members_for_job`` gave it)."""
     if participant_ids is not None:
         return Participant.objects.filter(release_id=cohort.release_id, participant_id__in=list(participant_ids))
-    return Participant.objects.filter(pk__in=CohortMember.objects.filter(cohort=cohort).values("participant_id"))
+    snapshot = CohortMember.objects.filter(cohort=cohort).values("participant_id")
+    return release_usable(cohort.release).filter(pk__in=snapshot)
 
 
 @dataclass(frozen=True)
@@ -178,7 +184,7 @@ def cohort_summary(*, cohort: Cohort, participant_ids: Sequence[str] | None = No
         .annotate(n=Count("participant", distinct=True))
     )
     return Summary(
-        size=safe_count(cohort.member_count if participant_ids is None else len(participant_ids), policy),
+        size=safe_count(members.count(), policy),
         age_sex=age_sex,
         sex=sex,
         top_terms=top_terms,
@@ -207,13 +213,13 @@ def cohort_compare(*, a: Cohort, b: Cohort) -> Comparison:
     """Overlap of two cohorts of the same release, every cell suppressed as a breakdown."""
     if a.release_id != b.release_id:
         raise ValueError("Only cohorts of the same data release can be compared.")
-    members_a = set(CohortMember.objects.filter(cohort=a).values_list("participant_id", flat=True))
-    members_b = set(CohortMember.objects.filter(cohort=b).values_list("participant_id", flat=True))
+    members_a = set(_members(a).values_list("pk", flat=True))
+    members_b = set(_members(b).values_list("pk", flat=True))
     cells = {"only_a": len(members_a - members_b), "both": len(members_a & members_b),
              "only_b": len(members_b - members_a)}  # fmt: skip
     policy = current_policy()
     breakdown = safe_breakdown(cells, policy)
     return Comparison(
         a, b, breakdown.cells["only_a"], breakdown.cells["both"], breakdown.cells["only_b"], breakdown.total,
-        size_a=safe_count(a.member_count, policy), size_b=safe_count(b.member_count, policy),
+        size_a=safe_count(len(members_a), policy), size_b=safe_count(len(members_b), policy),
     )  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
@@ -26,9 +27,8 @@ from domains.models import Project
 from domains.permissions import check_user_can_access_project_data
 from participants import vocabularies as vocab
 from participants.bulk import bulk_insert
-from participants.loader import ReleaseLoaded
-from participants.models import DataRelease, OntologyVersion, Participant, Withdrawal
-from participants.selectors import hpo_terms_matching, release_current
+from participants.models import DataRelease, OntologyVersion
+from participants.selectors import hpo_terms_matching, release_current, release_usable
 
 CRITERION_COUNT_CACHE_SECONDS = 7 * 24 * 3600
 
@@ -91,13 +91,16 @@ def _breakdown(cells: dict[tuple[str, str], int], position: int, choices: list[t
     return safe_breakdown({label: counts.get(value, 0) for value, label in choices}, current_policy())
 
 
-def _counts_each(parts: list[crit.Criterion], release: DataRelease) -> list[int]:
-    """Each criterion's own count. These are constants of the release (and the
-    ontology), so they are cached, raw, in the server's cache (disclosure
-    control applies when they are shown); whatever is missing is computed in
-    one query."""
+def criterion_counts(parts: list[crit.Criterion], release: DataRelease) -> list[int]:
+    """Each criterion's own count, raw. These depend only on the release, who
+    of it may be used (its ``withdrawals_version``) and the ontology, so they
+    are cached, raw, in the server's cache (disclosure control applies when
+    they are shown); whatever is missing is computed in one query."""
     ontology = OntologyVersion.objects.order_by("-loaded_at").values_list("pk", flat=True).first()
-    prefix = f"cohorts:criterion-count:v1:{release.pk}:{release.ingested_at.timestamp()}:{ontology}:"
+    prefix = (
+        f"cohorts:criterion-count:v2:{release.pk}:{release.ingested_at.timestamp()}:"
+        f"{release.withdrawals_version}:{ontology}:"
+    )
     keys = [prefix + hashlib.sha256(json.dumps(c.as_json(), sort_keys=True).encode()).hexdigest() for c in parts]
     known = cache.get_many(keys)
     missing = [i for i, key in enumerate(keys) if key not in known]
@@ -121,7 +124,7 @@ def cohort_count(*, by: Any, project: Project, criteria_json: Any) -> CountResul
     parts = criteria.all_criteria()
     per_criterion = [
         (crit.describe_criterion(c), safe_count(n, policy))
-        for c, n in zip(parts, _counts_each(parts, release), strict=True)
+        for c, n in zip(parts, criterion_counts(parts, release), strict=True)
     ]
     result = CountResult(
         release=release,
@@ -144,7 +147,7 @@ def cohort_count(*, by: Any, project: Project, criteria_json: Any) -> CountResul
 class TermMatch:
     term: str
     name: str
-    count: SafeCount  # consenting participants with the term or a more specific one
+    count: SafeCount  # usable participants with the term or a more specific one
 
 
 TERM_SEARCH_LIMIT = 10
@@ -153,7 +156,7 @@ TERM_SEARCH_MIN_LENGTH = 3
 
 def cohort_term_search(*, by: Any, project: Project, query: str) -> list[TermMatch]:
     """HPO terms whose name (or id) matches ``query``, each with how many
-    consenting participants of the current release have it or a more specific
+    usable participants of the current release have it or a more specific
     term, disclosure-controlled. Audited and rate-limited as a count."""
     check_user_can_access_project_data(by, project)
     query = " ".join(query.split())[:100]
@@ -167,7 +170,8 @@ def cohort_term_search(*, by: Any, project: Project, query: str) -> list[TermMat
     parts = [crit.parse({"include_all": [{"type": "hpo", "term": t.id}]}).include_all[0] for t in terms]
     policy = current_policy()
     matches = [
-        TermMatch(t.id, t.name, safe_count(n, policy)) for t, n in zip(terms, _counts_each(parts, release), strict=True)
+        TermMatch(t.id, t.name, safe_count(n, policy))
+        for t, n in zip(terms, criterion_counts(parts, release), strict=True)
     ]
     record(
         action=AuditAction.COHORT_COUNTED,
@@ -270,46 +274,47 @@ def cohort_share(*, by: Any, cohort: Cohort, project: Project) -> CohortShare:
     return share
 
 
-def cohorts_flag_after_load(loaded: ReleaseLoaded) -> None:
-    """Called by the release loader inside its transaction (registered in CohortsConfig.ready)."""
-    if loaded.withdrawn:
-        cohorts_flag_withdrawals(release=loaded.release)
+def cohorts_flag_withdrawals(*, release: DataRelease, participant_ids: Sequence[str]) -> int:
+    """Flag the saved cohorts of ``release`` holding any of ``participant_ids``,
+    who may no longer be used there (withdrawn through the register or in a
+    later release). Registered in CohortsConfig.ready() and called by
+    ``participants.withdrawals`` inside the writer's transaction.
 
-
-def cohorts_flag_withdrawals(*, release: DataRelease) -> int:
-    """After ingesting ``release``: flag every saved cohort (of an earlier
-    release) that contains a participant withdrawn in it. Runs inside the
-    ingest transaction. Returns the number of cohorts flagged."""
-    withdrawn = list(Withdrawal.objects.filter(release=release).values_list("participant_id", flat=True))
-    if not withdrawn:
-        return 0
-    affected: dict[int, int] = {}
-    members = CohortMember.objects.filter(participant__participant_id__in=withdrawn).exclude(cohort__release=release)
-    for cohort_id in members.values_list("cohort_id", flat=True):
-        affected[cohort_id] = affected.get(cohort_id, 0) + 1
+    Each such cohort's ``member_count`` becomes its usable members and
+    ``withdrawn_members`` the rest of its snapshot, counted afresh, so a
+    participant withdrawn twice (the register, then a release) counts once.
+    Returns the number of cohorts flagged."""
+    affected = Cohort.objects.filter(release=release, members__participant__participant_id__in=participant_ids)
+    usable = release_usable(release).values("pk")
+    rows = (
+        Cohort.objects.filter(pk__in=affected.values("pk"))
+        .annotate(total=Count("members"), usable=Count("members", filter=Q(members__participant__in=usable)))
+        .values_list("pk", "total", "usable", "withdrawals_flagged_at")
+        .order_by("pk")
+    )
     now = timezone.now()
-    for cohort_id, n in affected.items():
-        Cohort.objects.filter(pk=cohort_id).update(
-            withdrawals_flagged_at=now, withdrawn_members=F("withdrawn_members") + n
+    flagged = []
+    for pk, total, n_usable, flagged_at in rows:
+        Cohort.objects.filter(pk=pk).update(
+            member_count=n_usable, withdrawn_members=total - n_usable, withdrawals_flagged_at=flagged_at or now
         )
-    if affected:
+        flagged.append(pk)
+    if flagged:
         record(
             action=AuditAction.COHORTS_FLAGGED,
             target=release,
-            details={"cohorts": sorted(affected), "withdrawn_participants": len(withdrawn)},
+            details={"cohorts": flagged, "withdrawn_participants": len(participant_ids)},
         )
-    return len(affected)
+    return len(flagged)
 
 
 def cohort_members_for_job(*, cohort: Cohort) -> list[tuple[str, int | None]]:
     """(participant id, sample index) of the members an analysis may use now:
-    the snapshot less anyone withdrawn in any later release. Only analysis
-    jobs call this; researchers never see the ids."""
-    later = DataRelease.objects.filter(ingested_at__gt=cohort.release.ingested_at)
-    withdrawn = Withdrawal.objects.filter(release__in=later).values("participant_id")
+    the snapshot's usable participants (``participants.selectors.release_usable``).
+    Only analysis jobs call this; researchers never see the ids."""
     return list(
-        Participant.objects.filter(pk__in=CohortMember.objects.filter(cohort=cohort).values("participant_id"))
-        .exclude(participant_id__in=withdrawn)
+        release_usable(cohort.release)
+        .filter(pk__in=CohortMember.objects.filter(cohort=cohort).values("participant_id"))
         .order_by("sample_index", "participant_id")
         .values_list("participant_id", "sample_index")
     )

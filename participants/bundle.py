@@ -4,6 +4,14 @@ what ingest validates (documented in docs/reference/release-bundle.md).
 Plain Python, no Django: reading and checking a bundle needs no database.
 Every problem is reported with file, line and column; nothing stops at the
 first one.
+
+A provider delivers withdrawn participants' data too (their clinical rows and
+somatic files; the joint-called germline VCF is not re-made per withdrawal).
+Every row is checked, then those of participants marked ``withdrawn`` in
+participants.tsv are left out of ``Bundle.rows``, counted per file in
+``Bundle.left_out``; their somatic files are not copied
+(:func:`copy_somatic_files`). Data for someone not in participants.tsv at
+all stays an error.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import csv
 import hashlib
 import json
 import re
+import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -76,7 +85,8 @@ def _one_of(*choices: str) -> Callable[[str], str]:
     return parse
 
 
-def _month(value: str) -> str:
+def parse_month(value: str) -> str:
+    """A month written YYYY-MM (the only form of date a release holds)."""
     match = _MONTH.match(value)
     if not match or not 1 <= int(match.group(2)) <= 12 or not 1900 <= int(match.group(1)) <= 2100:
         raise Invalid(f"{value!r} is not a month written YYYY-MM")
@@ -84,7 +94,7 @@ def _month(value: str) -> str:
 
 
 def _optional_month(value: str) -> str:
-    return _month(value) if value else ""
+    return parse_month(value) if value else ""
 
 
 def _year_of_birth(value: str) -> int:
@@ -144,7 +154,7 @@ TABLES: dict[str, Table] = {
             "genetic_ancestry": _one_of(*vocab.ANCESTRIES.values),
             "recruiting_centre": _text,
             "consent_status": _one_of(*vocab.CONSENT.values),
-            "consent_month": _month,
+            "consent_month": parse_month,
             "vital_status": _one_of(*vocab.VITAL_STATUSES.values),
             "death_month": _optional_month,
             "family_id": _optional_identifier,
@@ -170,7 +180,7 @@ TABLES: dict[str, Table] = {
             "disease_type": _disease_type,
             "stage": _one_of(*vocab.STAGES.values),
             "sample_type": _one_of(*vocab.SAMPLE_TYPES.values),
-            "diagnosis_month": _month,
+            "diagnosis_month": parse_month,
         },
     ),
     GENES: Table(
@@ -192,8 +202,10 @@ class Bundle:
 
     path: Path
     release: dict[str, Any] = field(default_factory=dict)
-    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # withdrawn participants' rows left out
     problems: list[Problem] = field(default_factory=list)
+    # file (or SOMATIC_DIR) -> withdrawn participants' rows (or files) left out; GERMLINE: columns
+    left_out: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -353,8 +365,7 @@ def _cross_check(bundle: Bundle, known_hpo: set[str] | None) -> None:
                 )
             )
 
-    withdrawn = {pid for pid, r in by_id.items() if r["consent_status"] == vocab.WITHDRAWN}
-    for name in (PHENOTYPES, DISEASES, TUMOURS):
+    for name in CLINICAL_TABLES:
         for row in bundle.rows.get(name, []):
             pid = row["participant_id"]
             if pid not in by_id:
@@ -365,16 +376,6 @@ def _cross_check(bundle: Bundle, known_hpo: set[str] | None) -> None:
                         "participant_id",
                         "unknown_participant",
                         f"participant {pid} is not in {PARTICIPANTS}",
-                    )
-                )
-            elif pid in withdrawn:
-                problems.append(
-                    _problem(
-                        name,
-                        row["_line"],
-                        "participant_id",
-                        "withdrawn_participant",
-                        f"participant {pid} has withdrawn consent: their data must not be delivered",
                     )
                 )
 
@@ -431,6 +432,54 @@ def _cross_check(bundle: Bundle, known_hpo: set[str] | None) -> None:
             problems.append(_problem(GENES, row["_line"], "end", "inconsistent", "end is before start"))
 
 
+CLINICAL_TABLES = (PHENOTYPES, DISEASES, TUMOURS)
+LEFT_OUT_UNITS = {GERMLINE: ("column", "columns"), SOMATIC_DIR: ("file", "files")}
+
+
+def somatic_vcf(tumour_sample_id: str) -> str:
+    """Where a tumour's somatic VCF is, relative to the bundle (and to the release's directory)."""
+    return f"{SOMATIC_DIR}/{tumour_sample_id}.vcf.gz"
+
+
+def _leave_out_withdrawn(bundle: Bundle) -> None:
+    """Drop the rows of participants marked withdrawn (after every check has
+    seen them) and count, per file, what was left out."""
+    withdrawn = {
+        r["participant_id"] for r in bundle.rows.get(PARTICIPANTS, []) if r["consent_status"] == vocab.WITHDRAWN
+    }
+    for name in CLINICAL_TABLES:
+        rows = bundle.rows.get(name, [])
+        kept = [r for r in rows if r["participant_id"] not in withdrawn]
+        bundle.left_out[name] = len(rows) - len(kept)
+        if name == TUMOURS:
+            gone = [r["tumour_sample_id"] for r in rows if r["participant_id"] in withdrawn]
+            bundle.left_out[SOMATIC_DIR] = sum((bundle.path / somatic_vcf(t)).exists() for t in gone)
+        bundle.rows[name] = kept
+
+
+def left_out_lines(left_out: dict[str, int]) -> list[str]:
+    """What was left out, one line per file, in words (ingest's report and the release's admin page)."""
+    lines = []
+    for name, n in left_out.items():
+        one, many = LEFT_OUT_UNITS.get(name, ("row", "rows"))
+        shown = f"{name}/" if name == SOMATIC_DIR else name
+        lines.append(f"{shown}: {n} {one if n == 1 else many} of withdrawn participants left out")
+    return lines
+
+
+def copy_somatic_files(bundle: Bundle, target: Path) -> int:
+    """Copy the kept tumours' somatic VCFs (and their indexes) from the
+    bundle into ``target``; withdrawn participants' files stay behind.
+    Returns the number of VCFs copied."""
+    (target / SOMATIC_DIR).mkdir(parents=True, exist_ok=True)
+    for row in bundle.rows.get(TUMOURS, []):
+        vcf = somatic_vcf(row["tumour_sample_id"])
+        for name in (vcf, vcf + ".tbi"):
+            if (bundle.path / name).exists():
+                shutil.copy2(bundle.path / name, target / name)
+    return len(bundle.rows.get(TUMOURS, []))
+
+
 def _relative(problem: Problem, root: Path) -> Problem:
     path = Path(problem.file)
     try:
@@ -451,6 +500,7 @@ def read_bundle(path: str | Path, *, known_hpo: set[str] | None = None, check_vc
     for name, table in TABLES.items():
         bundle.rows[name] = _read_table(root / name, table, bundle.problems)
     _cross_check(bundle, known_hpo)
+    _leave_out_withdrawn(bundle)
     if not check_vcfs:
         return bundle
 
@@ -461,7 +511,7 @@ def read_bundle(path: str | Path, *, known_hpo: set[str] | None = None, check_vc
         vcf_problems = validate_germline_vcf(germline, bundle.consenting_ids(), max_per_code=50)
         bundle.problems.extend(_relative(p, root) for p in vcf_problems)
     for row in bundle.rows.get(TUMOURS, []):
-        somatic = root / SOMATIC_DIR / f"{row['tumour_sample_id']}.vcf.gz"
+        somatic = root / somatic_vcf(row["tumour_sample_id"])
         if not somatic.exists():
             bundle.problems.append(
                 _problem(

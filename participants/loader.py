@@ -7,13 +7,17 @@ table's rows as mappings with the columns of the bundle's tables
 (``participants.bundle.TABLES``), which may be generators. Everything is
 written in the caller's transaction with COPY on PostgreSQL
 (``participants.bulk``): the previous current release is superseded,
-withdrawals since it are recorded, the phenotype rollup and the per-value
-counts are built, and the load is audited.
+withdrawals since it are recorded and take effect in every earlier release
+(``participants.withdrawals``: flaggers such as the saved cohorts' are
+called there), the phenotype rollup and the per-value counts are built from
+the usable participants (``participants.selectors.release_usable``, so a
+withdrawal already in the register counts in the new release too), and the
+load is audited with what was left out of the bundle's files.
 
-What other apps do when a release arrives (cohorts flag their members who
-withdrew) is not known here: an app registers a callback with
-:func:`on_release_loaded` when it starts, and the loader calls each one, in
-the same transaction, with what changed (docs/adr/0007).
+What other apps do when a release arrives is not known here: an app
+registers a callback with :func:`on_release_loaded` when it starts, and the
+loader calls each one, in the same transaction, with what changed
+(docs/adr/0007).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from participants.bulk import bulk_insert
 from participants.marginals import consenting_by
 from participants.models import DataRelease, Disease, Gene, Participant, Phenotype, Tumour, Withdrawal
 from participants.ontology import phenotype_rollup_build
+from participants.withdrawals import lock_register, withdrawals_take_effect
 
 RELEASES_DIR = "releases"
 
@@ -105,6 +110,7 @@ def rows_from_bundle(bundle: fmt.Bundle, *, name: str, checksum: str, sample_ind
         diseases=bundle.rows[fmt.DISEASES],
         tumours=bundle.rows[fmt.TUMOURS],
         genes=bundle.rows[fmt.GENES],
+        extra_counts={"left_out": dict(bundle.left_out)},
     )
 
 
@@ -122,6 +128,7 @@ def _counted(rows: Iterable[Row], seen: Counter[str], consenting: set[str]) -> I
 
 def release_load(*, rows: ReleaseRows, by: Any = None) -> ReleaseLoaded:
     """Load ``rows`` as the current release (inside the caller's transaction)."""
+    lock_register()
     previous = DataRelease.objects.select_for_update().filter(status=DataRelease.Status.CURRENT).first()
     if previous is not None:
         previous.status = DataRelease.Status.SUPERSEDED
@@ -161,7 +168,7 @@ def release_load(*, rows: ReleaseRows, by: Any = None) -> ReleaseLoaded:
         Tumour,
         ["participant", "tumour_sample_id", "disease_type", "stage", "sample_type", "diagnosis_month", "somatic_vcf"],
         ((pk[r["participant_id"]], r["tumour_sample_id"], r["disease_type"], r["stage"], r["sample_type"],
-          r["diagnosis_month"], f"{fmt.SOMATIC_DIR}/{r['tumour_sample_id']}.vcf.gz") for r in rows.tumours),
+          r["diagnosis_month"], fmt.somatic_vcf(r["tumour_sample_id"])) for r in rows.tumours),
     )  # fmt: skip
     genes = bulk_insert(
         Gene,
@@ -172,7 +179,10 @@ def release_load(*, rows: ReleaseRows, by: Any = None) -> ReleaseLoaded:
     if previous is not None:
         before = Participant.objects.filter(release=previous, consent_status=vocab.CONSENTING)
         withdrawn = sorted(set(before.values_list("participant_id", flat=True)) - consenting)
-        bulk_insert(Withdrawal, ["release", "participant_id"], ((release.pk, pid) for pid in withdrawn))
+        withdrawals_take_effect(
+            participant_ids=withdrawn,
+            write=lambda: bulk_insert(Withdrawal, ["release", "participant_id"], ((release.pk, p) for p in withdrawn)),
+        )
     programmes = {key.split(":", 1)[1]: n for key, n in seen.items() if key.startswith("programme:")}
     release.counts = {
         "participants": seen["participants"],

@@ -1,25 +1,29 @@
 """Per-value counts kept with each release: for each column below, how many
-consenting participants have each value. One criterion on such a column is
-then a sum of these (or a lookup), not a pass over the release's rows.
+usable participants (``participants.selectors.release_usable``) have each
+value. One criterion on such a column is then a sum of these (or a lookup),
+not a pass over the release's rows.
 
 This is the one list of those columns: ingest computes them
 (:func:`consenting_by`) and the cohort criteria that read them name their
-:class:`Marginal` from :data:`MARGINALS`, so the two cannot drift apart.
+:class:`Marginal` from :data:`MARGINALS`, so the two cannot drift apart. When
+participants withdraw after the release was loaded, their share is taken out
+(:func:`kept_counts_forget`), so the kept counts always equal a fresh count of
+the usable participants.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Model
+from django.db.models import Count, Model, QuerySet
 
 from participants.models import DataRelease, Disease, Participant, Tumour
-from participants.selectors import release_consenting
+from participants.selectors import release_usable
 
 
 @dataclass(frozen=True)
 class Marginal:
-    """Consenting participants per value of ``model.column``, kept under
+    """Usable participants per value of ``model.column``, kept under
     ``key`` in ``release.counts["consenting_by"]``."""
 
     key: str
@@ -57,19 +61,42 @@ MARGINALS: dict[str, Marginal] = {
 }
 
 
-def consenting_by(release: DataRelease) -> dict[str, dict[str, int]]:
-    """{key: {value: consenting participants}} for every marginal, as the
-    database sees them."""
-    consenting = release_consenting(release).order_by()
+def per_value_counts(participants: QuerySet[Participant]) -> dict[str, dict[str, int]]:
+    """{key: {value: participants}} of ``participants`` for every marginal, as
+    the database sees them."""
+    participants = participants.order_by()
     counts: dict[str, dict[str, int]] = {}
     for key, marginal in MARGINALS.items():
         if marginal.disjoint:
-            rows = consenting.values_list(marginal.column).annotate(n=Count("pk"))
+            rows = participants.values_list(marginal.column).annotate(n=Count("pk"))
         else:
-            related = marginal.model.objects.filter(participant__in=consenting).order_by()  # type: ignore[attr-defined]
+            related = marginal.model.objects.filter(participant__in=participants).order_by()  # type: ignore[attr-defined]
             rows = related.values_list(marginal.column).annotate(n=Count("participant_id", distinct=True))
         counts[key] = {str(value): n for value, n in rows}
     return counts
+
+
+def consenting_by(release: DataRelease) -> dict[str, dict[str, int]]:
+    """The per-value counts of ``release``'s usable participants."""
+    return per_value_counts(release_usable(release))
+
+
+def kept_counts_forget(release: DataRelease, participants: QuerySet[Participant]) -> None:
+    """Take ``participants`` (usable in ``release`` until now) out of the
+    release's kept counts; the caller saves ``release.counts``.
+
+    Exact: a per-value count is a sum over participants of "has the value"
+    (distinct participants, for related tables), so removing some people
+    subtracts their own per-value counts."""
+    kept = (release.counts or {}).get("consenting_by")
+    if kept is None:
+        return
+    for key, by_value in per_value_counts(participants).items():
+        values = kept.setdefault(key, {})
+        for value, n in by_value.items():
+            values[value] = values.get(value, 0) - n
+            if values[value] <= 0:
+                del values[value]
 
 
 def kept_counts(release: DataRelease, marginal: Marginal) -> dict[str, int] | None:

@@ -7,6 +7,7 @@ to a release keeps meaning the same thing when a newer release arrives.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Cast, Substr
 
@@ -28,6 +29,11 @@ class DataRelease(models.Model):
     store_path = models.CharField(max_length=500, help_text="Genotype store, relative to DATA_ROOT.")
     bundle_sha256 = models.CharField(max_length=64, help_text="Checksum over the bundle's files.")
     counts = models.JSONField(default=dict, blank=True)
+    withdrawals_version = models.PositiveIntegerField(
+        default=0,
+        help_text="Raised each time participants of this release withdraw after it was loaded (through the "
+        "withdrawal register or a later release); part of the key of every cached count.",
+    )
 
     class Meta:
         ordering = ["-ingested_at"]
@@ -162,16 +168,17 @@ class Phenotype(models.Model):
 
 
 class PhenotypeAncestor(models.Model):
-    """Consenting participants of a release with a phenotype at or under a
-    broad HPO term, one row per (release, term, observed, participant), for
-    the terms flagged ``rolled_up``.
+    """Usable participants of a release (``participants.selectors.release_usable``)
+    with a phenotype at or under a broad HPO term, one row per (release, term,
+    observed, participant), for the terms flagged ``rolled_up``.
 
     "Has HP:0000707 or any of its 2,800 descendants" would otherwise join a
     large share of all phenotype rows on every count; here it is one range of
     the primary key, and how many have it is a count of that range. Built at
     ingest and rebuilt whenever the ontology is reloaded
     (``participants.ontology.phenotype_rollup_build``), so it always agrees
-    with the closure table."""
+    with the closure table; participants who withdraw later are removed from
+    it at once (``participants.withdrawals``)."""
 
     pk = models.CompositePrimaryKey("release", "ancestor", "observed", "participant")
     release = models.ForeignKey(DataRelease, on_delete=models.CASCADE, db_index=False, related_name="+")
@@ -231,8 +238,9 @@ class Gene(models.Model):
 
 
 class Withdrawal(models.Model):
-    """A participant who consented in the previous release and no longer does:
-    saved cohorts containing them are flagged, and jobs not yet started drop them."""
+    """A participant who consented in the previous release and no longer does.
+    They may no longer be used in any earlier release either
+    (``participants.selectors.release_usable``)."""
 
     release = models.ForeignKey(DataRelease, on_delete=models.CASCADE, related_name="withdrawals")
     participant_id = models.CharField(max_length=40)
@@ -244,3 +252,37 @@ class Withdrawal(models.Model):
 
     def __str__(self) -> str:
         return f"withdrawal of a participant in release {self.release_id}"
+
+
+class RegisteredWithdrawal(models.Model):
+    """A withdrawal of consent recorded between releases: the withdrawal register.
+
+    It applies to every release in which the participant's consent month is
+    not later than ``withdrawal_month`` (``participants.selectors.release_usable``
+    is the one place that rule is written); a re-consent arrives with a newer
+    release that records a later consent month. Append-only: database
+    triggers refuse UPDATE and DELETE, and nothing in the portal edits or
+    removes an entry (docs/adr/0008)."""
+
+    class Source(models.TextChoices):
+        PAGE = "page", "Governance page"
+        API = "api", "API"
+        FILE = "file", "Provider's list (record_withdrawals)"
+
+    participant_id = models.CharField(max_length=40, help_text="Pseudonymous id, as in the releases.")
+    withdrawal_month = models.CharField(max_length=7, help_text="YYYY-MM")
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField(max_length=8, choices=Source.choices)
+    source_detail = models.CharField(max_length=300, blank=True, help_text="File name and line, for a list.")
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["participant_id", "withdrawal_month"], name="unique_registered_withdrawal")
+        ]
+
+    def __str__(self) -> str:
+        return f"withdrawal {self.pk} in the register ({self.withdrawal_month})"

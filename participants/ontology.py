@@ -9,11 +9,11 @@ from importlib import metadata
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from audit.models import AuditAction
 from audit.services import record
-from participants import vocabularies as vocab
 from participants.bulk import bulk_insert
 from participants.models import (
     DataRelease,
@@ -25,6 +25,7 @@ from participants.models import (
     Phenotype,
     PhenotypeAncestor,
 )
+from participants.selectors import release_usable
 
 ROOT = "HP:0000001"
 BATCH = 5000
@@ -123,29 +124,40 @@ def ontology_write_tables() -> OntologyVersion:
 
 
 def phenotype_rollup_build(release: DataRelease) -> int:
-    """Fill PhenotypeAncestor for ``release`` from its consenting participants'
+    """Fill PhenotypeAncestor for ``release`` from its usable participants'
     phenotypes and the closure (inside the caller's transaction); returns the
     rows written."""
     rollup, phenotype, participant = PhenotypeAncestor._meta.db_table, Phenotype._meta.db_table, Participant._meta
     closure, term = HpoAncestor._meta.db_table, HpoTerm._meta.db_table
-    # Table names come from model metadata; the release is a bound parameter.
+    usable, params = release_usable(release).values("pk").query.sql_with_params()
+    # Table names come from model metadata; the release and the usable
+    # participants' query are bound parameters and compiled SQL.
     sql = (
         f"INSERT INTO {rollup} (release_id, ancestor_id, observed, participant_id) "  # noqa: S608
         f"SELECT DISTINCT p.release_id, a.ancestor_id, ph.observed, ph.participant_id FROM {phenotype} ph "
         f"JOIN {participant.db_table} p ON p.id = ph.participant_id "
         f"JOIN {closure} a ON a.term_id = ph.term_id "
         f"JOIN {term} t ON t.id = a.ancestor_id "
-        "WHERE p.release_id = %s AND p.consent_status = %s AND t.rolled_up "
+        f"WHERE p.release_id = %s AND t.rolled_up AND p.id IN ({usable}) "
         "ORDER BY 1, 2, 3, 4"  # in primary-key order
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [release.pk, vocab.CONSENTING])
+        cursor.execute(sql, [release.pk, *params])
         written = cursor.rowcount
         if connection.vendor == "postgresql":
             # Fresh statistics, so the first count queries on the release get a good plan.
             for table in (participant.db_table, phenotype, rollup):
                 cursor.execute(f"ANALYZE {table}")
     return written
+
+
+def phenotype_rollup_forget(release: DataRelease, participants: QuerySet[Participant]) -> int:
+    """Remove ``participants`` (withdrawn since ``release`` was loaded) from
+    its rollup, so it holds what :func:`phenotype_rollup_build` would write
+    now; returns the rows removed."""
+    rows = PhenotypeAncestor.objects.filter(release=release, participant__in=participants.values("pk"))
+    removed, _ = rows.delete()
+    return removed
 
 
 def ontology_loaded() -> bool:

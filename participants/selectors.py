@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+import numpy as np
+from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
+from django.http import Http404
 
 from participants import vocabularies as vocab
-from participants.models import DataRelease, Gene, HpoTerm, Participant
+from participants.models import DataRelease, Gene, HpoTerm, Participant, RegisteredWithdrawal, Withdrawal
+from participants.permissions import user_can_record_withdrawals
 
 
 def release_current() -> DataRelease | None:
@@ -12,8 +15,40 @@ def release_current() -> DataRelease | None:
 
 
 def release_consenting(release: DataRelease) -> QuerySet[Participant]:
-    """The participants of ``release`` who consent: all a cohort, a count or its per-value counts may include."""
+    """The participants whom ``release`` records as consenting, as delivered.
+    Who may be used *now* is :func:`release_usable`."""
     return Participant.objects.filter(release=release, consent_status=vocab.CONSENTING)
+
+
+def release_usable(release: DataRelease) -> QuerySet[Participant]:
+    """The participants of ``release`` who may be used now: all a count, a
+    cohort, a summary, an analysis or a genotype read may include.
+
+    Consenting in ``release``, and not withdrawn since:
+
+    - not in the withdrawal register with a withdrawal month in or after the
+      month of their consent in ``release`` (a re-consent arrives with a
+      newer release that records a later consent month, so the entry does not
+      apply there);
+    - not recorded as withdrawn by a release loaded after ``release``.
+
+    This is the one place the rule is written (docs/adr/0008). Both tests are
+    NOT EXISTS on small tables, which PostgreSQL runs as hashed anti-joins."""
+    registered = RegisteredWithdrawal.objects.filter(
+        participant_id=OuterRef("participant_id"), withdrawal_month__gte=OuterRef("consent_month")
+    )
+    later = Withdrawal.objects.filter(
+        participant_id=OuterRef("participant_id"), release__ingested_at__gt=release.ingested_at
+    )
+    return release_consenting(release).exclude(Exists(registered)).exclude(Exists(later))
+
+
+def release_usable_samples(release: DataRelease) -> np.ndarray:
+    """The sample mask of ``release``'s genotype store: the columns (sample
+    indices, sorted, int64) of the participants :func:`release_usable`
+    answers. Every read of the store takes it."""
+    usable = release_usable(release).filter(sample_index__isnull=False).order_by("sample_index")
+    return np.fromiter(usable.values_list("sample_index", flat=True), dtype=np.int64)
 
 
 def hpo_terms_matching(query: str, *, limit: int) -> list[HpoTerm]:
@@ -44,3 +79,10 @@ def genes_matching(release: DataRelease, query: str, *, limit: int) -> list[str]
         return []
     genes = Gene.objects.filter(release=release, symbol__istartswith=text).order_by("symbol")
     return list(genes.values_list("symbol", flat=True)[:limit])
+
+
+def withdrawal_register_for_user(*, user: object) -> QuerySet[RegisteredWithdrawal]:
+    """The withdrawal register, newest first, for a governance reviewer; Http404 for anyone else."""
+    if not user_can_record_withdrawals(user):
+        raise Http404
+    return RegisteredWithdrawal.objects.select_related("recorded_by").order_by("-recorded_at", "-pk")

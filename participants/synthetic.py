@@ -8,6 +8,11 @@ variants in some probands, somatic variants enriched in cancer genes, survival
 data, consent withdrawals, and genotypes from a coalescent simulation
 (genomics.simulate). Deterministic for a seed.
 
+Participants marked withdrawn keep their clinical rows and somatic VCFs in
+the bundle by default, as a real provider delivers them (ingest leaves them
+out); ``withdrawn_data=False`` writes the stripped form, which is the default
+bundle less those rows and files, draw for draw.
+
 ``truth.json`` beside the bundle's files records what was planted (spiked
 variants, de novo variants, the case-control signal). It is for tests and
 demonstrations only: ingest ignores it and no real provider would send it.
@@ -164,12 +169,17 @@ def generate_release(
     name: str | None = None,
     release_date: date | None = None,
     withdrawn_fraction: float = 0.005,
+    withdrawn_data: bool = True,
     somatic_variants_per_tumour: int = 25,
     genes: GeneTable | None = None,
     overwrite: bool = False,
 ) -> dict[str, Any]:
     """Write a bundle of about ``participants`` people and ``variants`` germline
-    sites to ``out``; return a summary (counts, planted truth)."""
+    sites to ``out``; return a summary (counts, planted truth).
+
+    ``withdrawn_data``: keep withdrawn participants' phenotypes, diseases,
+    tumours and somatic VCFs in the bundle (the default, as providers deliver
+    them), or leave them out (the stripped form)."""
     if participants < 10:
         raise ValueError("A release needs at least 10 participants.")
     if variants < 100:
@@ -188,6 +198,7 @@ def generate_release(
             name=name,
             release_date=release_date,
             withdrawn_fraction=withdrawn_fraction,
+            withdrawn_data=withdrawn_data,
             somatic_variants_per_tumour=somatic_variants_per_tumour,
             genes=genes,
         )
@@ -210,6 +221,7 @@ def _generate(
     name: str | None,
     release_date: date | None,
     withdrawn_fraction: float,
+    withdrawn_data: bool,
     somatic_variants_per_tumour: int,
     genes: GeneTable | None,
 ) -> dict[str, Any]:
@@ -229,8 +241,10 @@ def _generate(
     signal_cases: set[str] = set()
 
     for person in people:
-        if person.consent == vocab.WITHDRAWN:
-            continue
+        # Withdrawn participants' clinical data is drawn like anyone's (and
+        # written unless the stripped form is asked for); nothing genomic is
+        # planted in them, since they have no genome in the germline VCF.
+        consenting = person.consent == vocab.CONSENTING
         if person.programme == vocab.RARE_DISEASE and person.relationship in ("proband", ""):
             disease = rd_diseases[int(rng.choice(len(rd_diseases), p=weights / weights.sum()))]
             diseases.append((person.participant_id, disease.group, disease.subgroup, disease.specific))
@@ -245,9 +259,9 @@ def _generate(
             absent = [t for t in gene_terms if t not in chosen]
             for term in rng.choice(absent, size=min(len(absent), int(rng.integers(0, 3))), replace=False):
                 phenotypes.append((person.participant_id, str(term), "no"))
-            if disease.specific == SIGNAL_DISEASE:
+            if disease.specific == SIGNAL_DISEASE and consenting:
                 signal_cases.add(person.participant_id)
-            if rng.random() < 0.25:  # solved: a pathogenic variant in the causal gene
+            if consenting and rng.random() < 0.25:  # solved: a pathogenic variant in the causal gene
                 carriers = {person.participant_id: 1}
                 inherited_from = None
                 if person.mother and person.father and rng.random() < 0.4:
@@ -320,19 +334,35 @@ def _generate(
     simulation = simulate_genotypes(samples, variants, genes=genes, seed=seed, spikes=spikes, signals=signals)
     write_germline_vcf(out / fmt.GERMLINE, simulation.sample_ids, simulation.contigs, simulation.chunks())
 
+    withdrawn = {p.participant_id for p in people if p.consent == vocab.WITHDRAWN}
+    dropped: dict[str, int] = dict.fromkeys((fmt.PHENOTYPES, fmt.DISEASES, fmt.TUMOURS, fmt.SOMATIC_DIR), 0)
     (out / fmt.SOMATIC_DIR).mkdir(exist_ok=True)
-    for i, tumour in enumerate(tumours):
+    for i, tumour in enumerate(tumours):  # seeded by place among all tumours, so both forms agree
+        if not withdrawn_data and tumour["participant_id"] in withdrawn:
+            dropped[fmt.SOMATIC_DIR] += 1
+            continue
         calls = simulate_somatic_variants(genes, seed=seed * 1_000_003 + i, n_variants=somatic_variants_per_tumour)
-        write_somatic_vcf(out / fmt.SOMATIC_DIR / f"{tumour['tumour_sample_id']}.vcf.gz", calls, contigs=genes.contigs)
+        write_somatic_vcf(out / fmt.somatic_vcf(tumour["tumour_sample_id"]), calls, contigs=genes.contigs)
+    written = {fmt.PHENOTYPES: phenotypes, fmt.DISEASES: diseases, fmt.TUMOURS: [list(t.values()) for t in tumours]}
+    withdrawn_rows = {
+        name: sum(row[0] in withdrawn for row in rows) for name, rows in written.items()
+    }  # rows of withdrawn participants in the default form
+    withdrawn_rows[fmt.SOMATIC_DIR] = sum(t["participant_id"] in withdrawn for t in tumours)
+    if not withdrawn_data:
+        for name, rows in written.items():
+            written[name] = [row for row in rows if row[0] not in withdrawn]
+            dropped[name] = withdrawn_rows[name]
 
     _write_tsv(
         out / fmt.PARTICIPANTS, list(fmt.TABLES[fmt.PARTICIPANTS].columns), [_participant_row(p) for p in people]
     )
-    _write_tsv(out / fmt.PHENOTYPES, ["participant_id", "hpo_id", "observed"], phenotypes)
+    _write_tsv(out / fmt.PHENOTYPES, ["participant_id", "hpo_id", "observed"], written[fmt.PHENOTYPES])
     _write_tsv(
-        out / fmt.DISEASES, ["participant_id", "disease_group", "disease_subgroup", "specific_disease"], diseases
+        out / fmt.DISEASES,
+        ["participant_id", "disease_group", "disease_subgroup", "specific_disease"],
+        written[fmt.DISEASES],
     )
-    _write_tsv(out / fmt.TUMOURS, list(fmt.TABLES[fmt.TUMOURS].columns), [list(t.values()) for t in tumours])
+    _write_tsv(out / fmt.TUMOURS, list(fmt.TABLES[fmt.TUMOURS].columns), written[fmt.TUMOURS])
     _write_tsv(
         out / fmt.GENES,
         ["symbol", "chrom", "start", "end", "strand"],
@@ -365,8 +395,10 @@ def _generate(
         "participants": len(people),
         "withdrawn": sum(p.consent == vocab.WITHDRAWN for p in people),
         "genomes": len(genomes),
-        "phenotype_rows": len(phenotypes),
-        "tumours": len(tumours),
+        "phenotype_rows": len(written[fmt.PHENOTYPES]),
+        "tumours": len(written[fmt.TUMOURS]),
+        # rows (somatic/: files) of withdrawn participants in the bundle, per file
+        "withdrawn_rows": {name: n - dropped[name] for name, n in withdrawn_rows.items()},
         "variants": variants,
         "planted": len(planted),
         "de_novo": sum(1 for v in simulation.injected if v.kind == "de_novo"),

@@ -17,6 +17,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--name", help="Release name written into release.json (default synthetic-SEED).")
         parser.add_argument("--overwrite", action="store_true", help="Replace a non-empty folder.")
+        parser.add_argument(
+            "--strip-withdrawn",
+            action="store_true",
+            help="Leave withdrawn participants' clinical rows and somatic VCFs out of the bundle "
+            "(by default they are in it, as providers deliver them, and ingest leaves them out).",
+        )
 
     def handle(self, *args, **options):
         started = time.monotonic()
@@ -27,6 +33,7 @@ class Command(BaseCommand):
                 variants=options["variants"],
                 seed=options["seed"],
                 name=options["name"],
+                withdrawn_data=not options["strip_withdrawn"],
                 overwrite=options["overwrite"],
             )
         except (ValueError, FileExistsError) as error:

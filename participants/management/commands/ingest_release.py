@@ -4,6 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from genomics.vcfzarr import DEFAULT_THREADS
+from participants.bundle import left_out_lines
 from participants.ontology import ontology_load, ontology_loaded
 from participants.services import ReleaseRefused, release_ingest
 
@@ -11,7 +12,8 @@ from participants.services import ReleaseRefused, release_ingest
 class Command(BaseCommand):
     help = (
         "Validate a release bundle and load it as a new data release. Every problem is reported "
-        "with file, line and column; nothing is loaded unless the whole bundle is valid."
+        "with file, line and column; nothing is loaded unless the whole bundle is valid. Data of "
+        "participants marked withdrawn is left out, and the report says how much per file."
     )
 
     def create_parser(self, prog_name, subcommand, **kwargs):
@@ -54,3 +56,5 @@ class Command(BaseCommand):
                 f"{result.withdrawn_since_previous} withdrawn since the previous release."
             )
         )
+        for line in left_out_lines(counts.get("left_out", {})):
+            self.stdout.write(f"  {line}")

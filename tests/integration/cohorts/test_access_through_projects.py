@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
 from cohorts import selectors
-from cohorts.services import cohort_create, cohort_share, cohorts_flag_after_load
+from cohorts.services import cohort_create, cohort_share, cohorts_flag_withdrawals
 from domains.models import ProjectStatus
 from domains.permissions import user_can_access_project_data
-from participants.loader import release_loaded_callbacks
+from participants.withdrawals import participants_withdrawn_callbacks
 from tests.factories.cohorts import CohortFactory, CohortShareFactory
 from tests.factories.domains import ProjectFactory, add_to_project
 
@@ -89,5 +89,6 @@ def test_the_batched_access_query_agrees_with_the_one_project_check(world, peopl
     assert selectors.projects_with_data_access(user=member) == []
 
 
-def test_cohorts_flag_withdrawals_when_a_release_loads():
-    assert cohorts_flag_after_load in release_loaded_callbacks()
+def test_cohorts_register_their_flagger_for_participants_who_withdraw():
+    flaggers = {f.callback: f.label for f in participants_withdrawn_callbacks()}
+    assert flaggers.get(cohorts_flag_withdrawals) == "saved cohorts"

@@ -66,8 +66,15 @@ def test_count_is_disclosure_controlled_and_audited_without_results(release, pro
     ],
 )
 def test_counts_take_at_most_two_queries_then_one_once_each_criterion_is_known(release, project, criteria):
+    def is_mask(sql):
+        return '"sample_index" IS NOT NULL' in sql and "ORDER BY" in sql
+
     def participant_queries(seen):
-        return len([q for q in seen.captured_queries if "participants_participant" in q["sql"]])
+        found = [q["sql"] for q in seen.captured_queries if "participants_participant" in q["sql"]]
+        return len([sql for sql in found if not is_mask(sql)])
+
+    def mask_queries(seen):
+        return len([q for q in seen.captured_queries if is_mask(q["sql"])])
 
     with CaptureQueriesContext(connection) as cold:
         result = cohort_count(by=project.owner, project=project, criteria_json=criteria)
@@ -77,6 +84,9 @@ def test_counts_take_at_most_two_queries_then_one_once_each_criterion_is_known(r
     # release's per-value counts, the rollup, or at most one more query (cached afterwards).
     assert participant_queries(cold) in (1, 2)
     assert participant_queries(warm) == 1
+    # A genotype criterion reads the release's sample mask once per process and release state.
+    has_genotype = any(c.type == "genotype" for c in parse(criteria).all_criteria())
+    assert mask_queries(cold) == int(has_genotype) and mask_queries(warm) == 0
     assert again.as_json() == result.as_json()
     parsed = parse(criteria)
     members = compile_criteria(parsed, release)

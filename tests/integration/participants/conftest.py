@@ -28,3 +28,16 @@ def data_root(settings, tmp_path):
     settings.DATA_ROOT = tmp_path / "data"
     settings.DATA_ROOT.mkdir()
     return settings.DATA_ROOT
+
+
+# Personas and the small world of domains and projects, shared with the domains tests.
+from tests.integration.domains.conftest import (  # noqa: E402,F401
+    applicant,
+    domain,
+    lead,
+    member,
+    other_domain,
+    other_lead,
+    people,
+    world,
+)

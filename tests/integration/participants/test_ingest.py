@@ -3,18 +3,22 @@ its place named, leaving the database and DATA_ROOT exactly as they were."""
 
 import csv
 import gzip
+import io
 import os
 from collections import Counter
 from pathlib import Path
 
 import pysam
 import pytest
+from django.core.management import call_command
+from django.urls import reverse
 
 from audit.models import AuditAction, AuditEvent
 from genomics.store import GenotypeStore
 from participants import bundle as fmt
 from participants.models import DataRelease, Disease, Gene, Participant, Phenotype, Tumour, Withdrawal
 from participants.services import ReleaseRefused, release_ingest
+from participants.synthetic import generate_release
 
 pytestmark = pytest.mark.django_db
 
@@ -56,16 +60,20 @@ def test_generated_bundle_ingests_with_counts_matching_the_files(bundle, data_ro
     release = result.release
     participants = _tsv(bundle / fmt.PARTICIPANTS)
     consenting = [r for r in participants if r["consent_status"] == "consenting"]
+    kept = {r["participant_id"] for r in consenting}
+
+    def rows(name):
+        return [r for r in _tsv(bundle / name) if r["participant_id"] in kept]
 
     assert Participant.objects.filter(release=release).count() == len(participants)
-    assert Phenotype.objects.filter(participant__release=release).count() == len(_tsv(bundle / fmt.PHENOTYPES))
-    assert Disease.objects.filter(participant__release=release).count() == len(_tsv(bundle / fmt.DISEASES))
-    assert Tumour.objects.filter(participant__release=release).count() == len(_tsv(bundle / fmt.TUMOURS))
+    assert Phenotype.objects.filter(participant__release=release).count() == len(rows(fmt.PHENOTYPES))
+    assert Disease.objects.filter(participant__release=release).count() == len(rows(fmt.DISEASES))
+    assert Tumour.objects.filter(participant__release=release).count() == len(rows(fmt.TUMOURS))
     assert Gene.objects.filter(release=release).count() == len(_tsv(bundle / fmt.GENES))
     programmes = Counter(Participant.objects.filter(release=release).values_list("programme", flat=True))
     assert programmes == Counter(r["programme"] for r in participants)
     observed = Counter(Phenotype.objects.filter(participant__release=release).values_list("observed", flat=True))
-    assert observed[True] == sum(r["observed"] == "yes" for r in _tsv(bundle / fmt.PHENOTYPES))
+    assert observed[True] == sum(r["observed"] == "yes" for r in rows(fmt.PHENOTYPES))
 
     # Each participant's sample index is their column in the germline VCF.
     header = next(line for line in _vcf_lines(bundle / fmt.GERMLINE) if line.startswith("#CHROM"))
@@ -291,3 +299,65 @@ def _remove_sample(path: Path, sample: str) -> None:
     source.close()
     os.replace(out_path, path)
     pysam.tabix_index(str(path), preset="vcf", force=True, keep_original=True)
+
+
+def test_a_generated_release_with_withdrawn_data_in_every_file_ingests_and_reports_what_was_left_out(
+    tmp_path, data_root, administrator, client_for
+):
+    bundle = tmp_path / "withdrawn"
+    generate_release(bundle, participants=160, variants=400, seed=3, withdrawn_fraction=0.08)
+    people = _tsv(bundle / fmt.PARTICIPANTS)
+    withdrawn = {r["participant_id"] for r in people if r["consent_status"] == "withdrawn"}
+    theirs = {
+        name: [r for r in _tsv(bundle / name) if r["participant_id"] in withdrawn] for name in fmt.CLINICAL_TABLES
+    }
+    assert all(theirs.values()), "the generator wrote withdrawn participants' rows in every clinical file"
+    their_files = [fmt.somatic_vcf(t["tumour_sample_id"]) for t in theirs[fmt.TUMOURS]]
+    assert all((bundle / f).exists() for f in their_files)
+
+    out = io.StringIO()
+    call_command("ingest_release", str(bundle), "--version", "v1", stdout=out)
+    release = DataRelease.objects.get(name="v1")
+
+    expected = {**{name: len(rows) for name, rows in theirs.items()}, fmt.SOMATIC_DIR: len(their_files)}
+    assert release.counts["left_out"] == expected
+    for line in fmt.left_out_lines(expected):
+        assert line in out.getvalue()
+    assert f"{fmt.TUMOURS}: {expected[fmt.TUMOURS]} row" in out.getvalue()
+    assert f"{fmt.SOMATIC_DIR}/: {expected[fmt.SOMATIC_DIR]} file" in out.getvalue()
+    # Nothing of theirs reached a participant-level table or the environment store.
+    of_withdrawn = {"participant__participant_id__in": withdrawn, "participant__release": release}
+    assert not Phenotype.objects.filter(**of_withdrawn).exists()
+    assert not Disease.objects.filter(**of_withdrawn).exists()
+    assert not Tumour.objects.filter(**of_withdrawn).exists()
+    release_dir = data_root / "releases" / "v1"
+    for name in their_files:
+        assert not (release_dir / name).exists() and not (release_dir / f"{name}.tbi").exists()
+    for tumour in Tumour.objects.filter(participant__release=release):
+        assert (release_dir / tumour.somatic_vcf).exists()
+    assert {p.name for p in (release_dir / fmt.SOMATIC_DIR).iterdir() if p.suffix == ".gz"} == {
+        Path(t.somatic_vcf).name for t in Tumour.objects.filter(participant__release=release)
+    }
+    # The audit trail records it, and the release's admin page says it.
+    event = AuditEvent.objects.get(action=AuditAction.RELEASE_INGESTED, target_id=str(release.pk))
+    assert event.details["counts"]["left_out"] == expected
+    administrator.is_staff = administrator.is_superuser = True
+    administrator.save()
+    page = client_for(administrator).get(reverse("admin:participants_datarelease_change", args=[release.pk]))
+    assert page.status_code == 200
+    for line in fmt.left_out_lines(expected):
+        assert line in page.content.decode()
+
+
+def test_data_of_someone_not_in_participants_tsv_is_refused_even_beside_withdrawn_data(tmp_path, data_root):
+    bundle = tmp_path / "withdrawn"
+    generate_release(bundle, participants=60, variants=200, seed=3, withdrawn_fraction=0.1)
+    rows = _tsv(bundle / fmt.DISEASES)
+    rows.append({**rows[0], "participant_id": "NOBODY0002"})
+    _write_tsv(bundle / fmt.DISEASES, rows)
+    with pytest.raises(ReleaseRefused) as refused:
+        release_ingest(bundle_path=bundle, name="v1")
+    assert [(p.file, p.line, p.code) for p in refused.value.problems] == [
+        (fmt.DISEASES, len(rows) + 1, "unknown_participant")
+    ]
+    assert not DataRelease.objects.exists()

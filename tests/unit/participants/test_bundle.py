@@ -103,3 +103,56 @@ def test_text_that_is_not_utf8_is_refused(folder):
 def test_gene_end_before_start_is_refused(folder):
     (folder / fmt.GENES).write_text("symbol\tchrom\tstart\tend\tstrand\nTP53\tchr17\t200\t100\t-\n")
     assert "genes.tsv:2 [end]: end is before start" in _problems(folder)
+
+
+def test_withdrawn_participants_rows_are_checked_then_left_out_and_counted(folder):
+    (folder / fmt.PARTICIPANTS).write_text(
+        f"{HEADER}\n{_person('P1')}\n{_person('P2', programme='cancer', consent_status='withdrawn')}\n"
+        f"{_person('P3', consent_status='withdrawn')}\n"
+    )
+    with (folder / fmt.PHENOTYPES).open("a") as handle:
+        handle.write("P3\tHP:0001250\tyes\nP3\tHP:0001263\tno\n")
+    with (folder / fmt.DISEASES).open("a") as handle:
+        handle.write("P3\tNeurology\tEpilepsy\tGenetic epilepsy syndromes\n")
+    (folder / fmt.SOMATIC_DIR).mkdir()
+    (folder / fmt.somatic_vcf("P2-T1")).write_bytes(b"their somatic calls")
+
+    bundle = fmt.read_bundle(folder, check_vcfs=False, known_hpo={"HP:0001250", "HP:0001263"})
+    assert bundle.problems == []
+    assert {name: [r["participant_id"] for r in bundle.rows[name]] for name in fmt.CLINICAL_TABLES} == {
+        fmt.PHENOTYPES: ["P1"],
+        fmt.DISEASES: [],
+        fmt.TUMOURS: [],
+    }
+    assert bundle.left_out == {fmt.PHENOTYPES: 2, fmt.DISEASES: 1, fmt.TUMOURS: 1, fmt.SOMATIC_DIR: 1}
+    assert fmt.left_out_lines(bundle.left_out) == [
+        "phenotypes.tsv: 2 rows of withdrawn participants left out",
+        "diseases.tsv: 1 row of withdrawn participants left out",
+        "tumours.tsv: 1 row of withdrawn participants left out",
+        "somatic/: 1 file of withdrawn participants left out",
+    ]
+
+
+def test_a_withdrawn_participants_rows_must_still_be_well_formed(folder):
+    (folder / fmt.PARTICIPANTS).write_text(f"{HEADER}\n{_person('P1', consent_status='withdrawn')}\n")
+    with (folder / fmt.PHENOTYPES).open("a") as handle:
+        handle.write("P1\tHP:12\tyes\n")
+    assert "phenotypes.tsv:3 [hpo_id]: 'HP:12' is not an HPO id (HP: and seven digits)" in _problems(folder)
+
+
+def test_only_kept_tumours_somatic_files_are_copied(folder, tmp_path_factory):
+    (folder / fmt.PARTICIPANTS).write_text(
+        f"{HEADER}\n{_person('P2', programme='cancer')}\n"
+        f"{_person('P3', programme='cancer', consent_status='withdrawn')}\n"
+    )
+    with (folder / fmt.TUMOURS).open("a") as handle:
+        handle.write("P3\tP3-T1\tLUNG\t\tprimary\t2018-02\n")
+    (folder / fmt.SOMATIC_DIR).mkdir()
+    for name in ("P2-T1", "P3-T1"):
+        (folder / fmt.somatic_vcf(name)).write_bytes(name.encode())
+        (folder / (fmt.somatic_vcf(name) + ".tbi")).write_bytes(b"index")
+    (folder / fmt.SOMATIC_DIR / "notes.txt").write_text("not a tumour's file")
+    target = tmp_path_factory.mktemp("release")
+
+    assert fmt.copy_somatic_files(fmt.read_bundle(folder, check_vcfs=False), target) == 1
+    assert sorted(p.name for p in (target / fmt.SOMATIC_DIR).iterdir()) == ["P2-T1.vcf.gz", "P2-T1.vcf.gz.tbi"]

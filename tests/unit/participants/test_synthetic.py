@@ -50,25 +50,53 @@ def test_families_are_trios_or_singletons_with_parents_of_the_right_sex(release)
     assert singletons
 
 
-def test_withdrawn_participants_have_no_data_and_no_genome(release):
+def _samples(path):
+    with gzip.open(path / fmt.GERMLINE, "rt") as handle:
+        return next(line for line in handle if line.startswith("#CHROM")).rstrip().split("\t")[9:]
+
+
+def test_withdrawn_participants_keep_their_clinical_data_and_somatic_files_by_default(release):
     path, summary = release
     people = _rows(path / fmt.PARTICIPANTS)
     withdrawn = {p["participant_id"] for p in people if p["consent_status"] == "withdrawn"}
     assert len(withdrawn) == summary["withdrawn"] > 0
-    for name in (fmt.PHENOTYPES, fmt.DISEASES, fmt.TUMOURS):
-        assert not withdrawn & {r["participant_id"] for r in _rows(path / name)}
-    with gzip.open(path / fmt.GERMLINE, "rt") as handle:
-        samples = next(line for line in handle if line.startswith("#CHROM")).rstrip().split("\t")[9:]
-    assert set(samples) == {p["participant_id"] for p in people} - withdrawn
+    in_files = {
+        name: [r for r in _rows(path / name) if r["participant_id"] in withdrawn] for name in fmt.CLINICAL_TABLES
+    }
+    assert all(in_files.values()), {name: len(rows) for name, rows in in_files.items()}
+    assert summary["withdrawn_rows"] == {
+        **{name: len(rows) for name, rows in in_files.items()},
+        fmt.SOMATIC_DIR: len(in_files[fmt.TUMOURS]),
+    }
+    for tumour in in_files[fmt.TUMOURS]:
+        assert (path / fmt.somatic_vcf(tumour["tumour_sample_id"])).exists()
+    assert set(_samples(path)) == {p["participant_id"] for p in people} - withdrawn
+
+
+def test_the_stripped_form_is_the_default_less_withdrawn_participants_data(release, tmp_path):
+    path, summary = release
+    stripped = tmp_path / "stripped"
+    stripped_summary = generate_release(
+        stripped, participants=400, variants=1500, seed=5, withdrawn_fraction=0.02, withdrawn_data=False
+    )
+    withdrawn = {p["participant_id"] for p in _rows(path / fmt.PARTICIPANTS) if p["consent_status"] == "withdrawn"}
+    assert (stripped / fmt.PARTICIPANTS).read_bytes() == (path / fmt.PARTICIPANTS).read_bytes()
+    for name in fmt.CLINICAL_TABLES:
+        assert _rows(stripped / name) == [r for r in _rows(path / name) if r["participant_id"] not in withdrawn]
+    kept = {f.name for f in (path / fmt.SOMATIC_DIR).iterdir() if f.name.split("-T")[0] not in withdrawn}
+    assert {f.name for f in (stripped / fmt.SOMATIC_DIR).iterdir()} == kept
+    for name in kept:
+        assert (stripped / fmt.SOMATIC_DIR / name).read_bytes() == (path / fmt.SOMATIC_DIR / name).read_bytes()
+    assert _samples(stripped) == _samples(path)
+    assert set(stripped_summary["withdrawn_rows"].values()) == {0}
+    assert fmt.read_bundle(stripped).problems == []
 
 
 def test_cancer_participants_have_tumours_consistent_with_sex_and_survival(release):
     path, _ = release
     people = {p["participant_id"]: p for p in _rows(path / fmt.PARTICIPANTS)}
     tumours = _rows(path / fmt.TUMOURS)
-    assert {t["participant_id"] for t in tumours} == {
-        pid for pid, p in people.items() if p["programme"] == "cancer" and p["consent_status"] == "consenting"
-    }
+    assert {t["participant_id"] for t in tumours} == {pid for pid, p in people.items() if p["programme"] == "cancer"}
     for tumour in tumours:
         person = people[tumour["participant_id"]]
         if tumour["disease_type"] in ("PROSTATE",):
@@ -87,9 +115,7 @@ def test_probands_have_phenotypes_from_the_ontology_and_a_disease(release):
     probands = {
         p["participant_id"]
         for p in people
-        if p["programme"] == "rare_disease"
-        and p["relationship_to_proband"] in ("proband", "")
-        and p["consent_status"] == "consenting"
+        if p["programme"] == "rare_disease" and p["relationship_to_proband"] in ("proband", "")
     }
     phenotyped = Counter(r["participant_id"] for r in _rows(path / fmt.PHENOTYPES) if r["observed"] == "yes")
     assert probands <= set(phenotyped)
