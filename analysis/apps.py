@@ -9,7 +9,7 @@ class AnalysisConfig(AppConfig):
     def ready(self) -> None:
         # Results computed with participants who withdraw afterwards (the
         # withdrawal register, or a newer release) are flagged, in the same
-        # transaction (participants.withdrawals, docs/adr/0008).
+        # transaction (participants.withdrawals, docs/adr/0011).
         from analysis.services import jobs_flag_withdrawals
         from participants.withdrawals import on_participants_withdrawn
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import subprocess
 from dataclasses import replace
 from datetime import datetime
@@ -29,9 +28,8 @@ PACKAGES = ("Django", "numpy", "pyarrow", "duckdb", "zarr", "numba", "matplotlib
 @functools.cache
 def code_version() -> str:
     """The portal's code version: PORTAL_CODE_VERSION if the deployment sets it, else the git commit."""
-    explicit = os.environ.get("PORTAL_CODE_VERSION")
-    if explicit:
-        return explicit
+    if settings.PORTAL_CODE_VERSION:
+        return settings.PORTAL_CODE_VERSION
     try:
         result = subprocess.run(
             ["git", "describe", "--always", "--dirty", "--abbrev=40"],

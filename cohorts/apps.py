@@ -8,7 +8,7 @@ class CohortsConfig(AppConfig):
     def ready(self) -> None:
         # Participants may withdraw after a cohort was saved (the withdrawal
         # register, or a newer release): flag the saved cohorts holding them,
-        # in the same transaction (participants.withdrawals, docs/adr/0008).
+        # in the same transaction (participants.withdrawals, docs/adr/0011).
         from cohorts.services import cohorts_flag_withdrawals
         from participants.withdrawals import on_participants_withdrawn
 

@@ -262,7 +262,7 @@ class RegisteredWithdrawal(models.Model):
     is the one place that rule is written); a re-consent arrives with a newer
     release that records a later consent month. Append-only: database
     triggers refuse UPDATE and DELETE, and nothing in the portal edits or
-    removes an entry (docs/adr/0008)."""
+    removes an entry (docs/adr/0011)."""
 
     class Source(models.TextChoices):
         PAGE = "page", "Governance page"

@@ -32,7 +32,7 @@ def release_usable(release: DataRelease) -> QuerySet[Participant]:
       apply there);
     - not recorded as withdrawn by a release loaded after ``release``.
 
-    This is the one place the rule is written (docs/adr/0008). Both tests are
+    This is the one place the rule is written (docs/adr/0011). Both tests are
     NOT EXISTS on small tables, which PostgreSQL runs as hashed anti-joins."""
     registered = RegisteredWithdrawal.objects.filter(
         participant_id=OuterRef("participant_id"), withdrawal_month__gte=OuterRef("consent_month")

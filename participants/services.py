@@ -6,7 +6,7 @@ the database and DATA_ROOT as they were.
 
 The withdrawal register: withdrawals recorded between releases, one at a
 time by governance reviewers or as a provider's list, all or none, each
-taking effect at once (docs/adr/0008)."""
+taking effect at once (docs/adr/0011)."""
 
 from __future__ import annotations
 

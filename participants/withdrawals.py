@@ -28,7 +28,7 @@ with :func:`on_participants_withdrawn` in its ``AppConfig.ready()``:
 A flagger is called as ``flagger(release=..., participant_ids=...)`` inside
 the transaction and returns how many things it flagged (or None). This is an
 explicit registry rather than a Django signal for the reasons of
-docs/adr/0007; docs/adr/0008 describes the register.
+docs/adr/0007; docs/adr/0011 describes the register.
 """
 
 from __future__ import annotations

@@ -238,6 +238,8 @@ ANALYSIS_BLOCK_VARIANTS = env_int("ANALYSIS_BLOCK_VARIANTS", 20_000)
 ANALYSIS_LOG_LIMIT = env_int("ANALYSIS_LOG_LIMIT", 500, hint="Log lines kept per job; later lines are dropped.")
 # Extra job-type modules (site-specific analyses), besides the package analysis.jobtypes.
 ANALYSIS_EXTRA_JOB_TYPES = env_list("ANALYSIS_EXTRA_JOB_TYPES", [])
+# The code version recorded in job provenance; empty means "the git commit".
+PORTAL_CODE_VERSION = env_str("PORTAL_CODE_VERSION", "")
 
 # --- Celery --------------------------------------------------------------------
 # Default: kombu's filesystem transport, a broker that needs no server.
