@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
             f"s = GenotypeStore({str(work / 'cohort.store')!r})\n"
             "ids = s.sample_ids\n"
             "groups = {f'g{k}': ids[k::4] for k in range(4)}\n"
-            "s.allele_counts(groups)\n"
+            "s.allele_counts(groups, mask=s.every_sample())\n"
         ),
         log=log,
     )
