@@ -19,6 +19,8 @@ process, from wait4's rusage, which includes the worker processes):
        the genotype store in one pass (VCF Zarr, variant table, carrier index,
        packed hard calls), somatic VCFs checked and copied, the rows loaded
    (b) ``plink2 --vcf BUNDLE/germline.vcf.gz --make-bed --out Y --threads 2``
+   (a') for the breakdown: ``genomics.store.import_vcf`` of the same VCF alone
+        (no checks, no database), as ingest runs it
 4. (c) allele counts for 4 groups over the store vs (d) ``plink2 --bfile Y --freq counts``
 
 Prints a table with the ratio of each of our steps to its plink2
@@ -174,6 +176,16 @@ def main(argv: list[str] | None = None) -> None:
             ["plink2", "--vcf", str(vcf), "--make-bed", "--out", str(work / "plink"), "--threads", "2"],
             log=log,
         )
+        alone = run_measured(
+            "(a') store import alone (import_vcf, no checks)",
+            _python(
+                "from genomics.store import import_vcf\n"
+                "if __name__ == '__main__':\n"
+                f"    import_vcf({str(vcf)!r}, {str(work / 'alone.store')!r}, workers={args.workers})\n"
+            ),
+            log=log,
+        )
+        shutil.rmtree(work / "alone.store", ignore_errors=True)
         store = work / "data" / "releases" / RELEASE / "store"
         counts = run_measured(
             "(c) store allele counts, 4 groups",
@@ -221,8 +233,8 @@ def main(argv: list[str] | None = None) -> None:
     header = f"{'step':<52} {'wall s':>9} {'peak RSS MB':>12} {'time ratio':>11}"
     print(header)
     print("-" * len(header))
-    rows = [(gen, None), (setup, None), (ingest, plink_import), (plink_import, None), (counts, plink_freq),
-            (plink_freq, None)]  # fmt: skip
+    rows = [(gen, None), (setup, None), (ingest, plink_import), (plink_import, None), (alone, plink_import),
+            (counts, plink_freq), (plink_freq, None)]  # fmt: skip
     for m, ref in rows:
         if m is None:
             continue

@@ -15,11 +15,19 @@ How it runs, in one process:
 - a pool of threads parses each piece (a numba kernel over the bytes, without
   the GIL), writes its Zarr chunks (Blosc releases the GIL too) and returns
   the chunk's fixed columns, allele counts and non-reference calls;
-- the calling thread hands those to ``on_chunk`` in variant order (the store
-  builds its variant table and carrier index from them).
+- the calling thread checks the sort order and hands the chunks to
+  ``on_chunk`` in variant order (the store builds its variant table, carrier
+  index and packed matrix from them).
 
-:func:`find_problems` runs the same parser over a whole file without writing
-and lists every record a conversion would stop at; release validation uses it.
+With :class:`Checks` the same pass is a release's validation of its germline
+VCF (``genomics.validate``, docs/adr/0012): it checks the header, the
+samples and every record's fixed columns against a release's rules besides
+what it parses, keeps going past each problem, lists them all and writes
+nothing once it has found one. :func:`find_problems` runs the parser alone
+over a whole file and lists every record a conversion would stop at.
+
+Each chunk's hard calls are also packed in the PLINK 1 .bed encoding
+(:func:`genomics.kernels.pack_hard_calls`) for the store's packed matrix.
 
 Memory is a few variant chunks: (threads + 1) pieces of text and one set of
 chunk arrays per thread, each ``variants_chunk_size`` records times all

@@ -302,3 +302,17 @@ def test_an_index_problem_found_after_the_pass_removes_the_store_it_wrote(tmp_pa
 
     assert _codes(validate_germline_vcf(path, samples, store=tmp_path / "store")) == ["stale_index"]
     assert not (tmp_path / "store").exists()
+
+
+def test_a_somatic_record_htslib_cannot_parse_is_reported_at_its_line(tmp_path, fixtures_dir):
+    with gzip.open(fixtures_dir / "somatic.vcf.gz", "rt") as fh:
+        text = fh.read().splitlines()
+    first = next(i for i, line in enumerate(text) if not line.startswith("#"))
+    cols = text[first + 2].split("\t")
+    cols[10] = "0/1:abc,3:7"  # TUMOR's AD is not an integer
+    text[first + 2] = "\t".join(cols)
+    path = _write(tmp_path / "T.vcf.gz", text)
+
+    problems = validate_somatic_vcf(path)
+
+    assert [(p.code, p.line) for p in problems] == [("unparseable_record", first + 3)]
