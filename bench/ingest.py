@@ -24,7 +24,9 @@ process, from wait4's rusage, which includes the worker processes):
 4. (c) allele counts for 4 groups over the store vs (d) ``plink2 --bfile Y --freq counts``
 
 Prints a table with the ratio of each of our steps to its plink2
-counterpart, and whether the store's packed .bed equals plink2's.
+counterpart (wall time, and CPU time: user + system of the child and its
+threads, which a shared machine disturbs less), and whether the store's
+packed .bed equals plink2's.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class Measurement:
     name: str
     seconds: float
     peak_rss_mb: float
+    cpu_seconds: float  # user + system time of the child and its threads (less sensitive to a shared machine)
 
 
 def run_measured(name: str, argv: list[str], *, log: Path, env: dict[str, str] | None = None) -> Measurement:
@@ -67,7 +70,7 @@ def run_measured(name: str, argv: list[str], *, log: Path, env: dict[str, str] |
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{name} failed with exit code {proc.returncode}; see {log}")
-    return Measurement(name, seconds, usage.ru_maxrss / 1024)
+    return Measurement(name, seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def _python(code: str) -> list[str]:
@@ -230,7 +233,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(f"VCF {vcf_mb:,.0f} MB; store {store_mb:,.0f} MB (packed .bed included); PLINK bed/bim/fam {bed_mb:,.0f} MB")
     print(f"store's packed/genotypes.bed identical to plink2's .bed: {'yes' if same_bed else 'NO'}\n")
-    header = f"{'step':<52} {'wall s':>9} {'peak RSS MB':>12} {'time ratio':>11}"
+    header = f"{'step':<52} {'wall s':>9} {'CPU s':>8} {'peak RSS MB':>12} {'time ratio':>11} {'CPU ratio':>10}"
     print(header)
     print("-" * len(header))
     rows = [(gen, None), (setup, None), (ingest, plink_import), (plink_import, None), (alone, plink_import),
@@ -239,7 +242,8 @@ def main(argv: list[str] | None = None) -> None:
         if m is None:
             continue
         ratio = f"{m.seconds / ref.seconds:.2f}x" if ref else ""
-        print(f"{m.name:<52} {m.seconds:>9.1f} {m.peak_rss_mb:>12.0f} {ratio:>11}")
+        cpu = f"{m.cpu_seconds / ref.cpu_seconds:.2f}x" if ref else ""
+        print(f"{m.name:<52} {m.seconds:>9.1f} {m.cpu_seconds:>8.1f} {m.peak_rss_mb:>12.0f} {ratio:>11} {cpu:>10}")
     if not args.keep:
         shutil.rmtree(work)
 
