@@ -5,7 +5,9 @@ this module only.
 
 Samples are given as store column numbers (``sample_index`` of the members
 that ``cohorts.services.cohort_members_for_job`` returns); this module never
-decides who may be used.
+decides who may be used: every read takes the release's sample mask
+(:func:`release_mask`, the usable participants now), which the store applies
+inside its kernels.
 """
 
 from __future__ import annotations
@@ -20,9 +22,20 @@ import pyarrow as pa
 from django.conf import settings
 
 from genomics.kernels import AlleleCounts
+from genomics.mask import SampleMask
 from genomics.store import GenotypeStore, Region, StoreError, parse_region
 
-__all__ = ["CohortCounts", "Region", "StoreError", "counts_by_cohort", "parse_region", "store_for", "variants"]
+__all__ = [
+    "CohortCounts",
+    "Region",
+    "SampleMask",
+    "StoreError",
+    "counts_by_cohort",
+    "parse_region",
+    "release_mask",
+    "store_for",
+    "variants",
+]
 
 _stores: dict[Path, GenotypeStore] = {}
 _lock = threading.Lock()
@@ -37,6 +50,13 @@ def store_for(release) -> GenotypeStore:
             store = GenotypeStore(path)
             _stores[path] = store
         return store
+
+
+def release_mask(release) -> SampleMask:
+    """The columns of ``release``'s usable participants now (``cohorts.genotypes``)."""
+    from cohorts.genotypes import release_genotypes
+
+    return release_genotypes(release).mask
 
 
 def variants(store: GenotypeStore, *, gene: str | None = None, region: Region | None = None) -> pa.Table:
@@ -60,10 +80,13 @@ def counts_by_cohort(
     store: GenotypeStore,
     cohorts: Mapping[str, Sequence[int]],
     *,
+    mask: SampleMask,
     gene: str | None = None,
     region: Region | None = None,
 ) -> CohortCounts:
     """AC, AN, het, hom-alt, hom-ref and missing counts per variant for each cohort.
+
+    A member outside ``mask`` is skipped by the store's counting kernel.
 
     Cohorts may overlap: the samples are split into classes by the set of
     cohorts they belong to, counted in one pass over the genotypes, and each
@@ -85,7 +108,7 @@ def counts_by_cohort(
         idx = store.variant_indices(gene=gene or None, region=region)
         zero = np.zeros((len(idx), 1), dtype=np.int64)
         return CohortCounts(idx, {name: AlleleCounts(zero, zero, zero, zero, zero, zero) for name in names})
-    counted = store.allele_counts(groups, gene=gene or None, region=region)
+    counted = store.allele_counts(groups, mask=mask, gene=gene or None, region=region)
     # classes x cohorts: which class adds to which cohort
     matrix = np.zeros((len(signatures), len(names)), dtype=np.int64)
     for key, g in signatures.items():

@@ -82,7 +82,7 @@ def _counts_code(store: Path, cohorts: Path, region: tuple[str, int, int] | None
         "from analysis.jobtypes.allele_frequencies import raw_counts\n"
         f"store = GenotypeStore({str(store)!r}); cohorts = json.load(open({str(cohorts)!r}))\n"
         "t = time.perf_counter()\n"
-        f"ann, counts = raw_counts(store, cohorts, gene=None, region={region!r})\n"
+        f"ann, counts = raw_counts(store, cohorts, mask=store.every_sample(), gene=None, region={region!r})\n"
         "seconds = time.perf_counter() - t\n" + _PEAK
         + "print(json.dumps({'seconds': seconds, 'peak_mb': peak, 'variants': ann.num_rows}))\n"
     )  # fmt: skip

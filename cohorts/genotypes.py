@@ -10,15 +10,16 @@ per process and kept; the mask is keyed by the release's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 
-from genomics.store import GenotypeStore, GroupCounts, Region
+from genomics.mask import SampleMask
+from genomics.store import GenotypeChunk, GenotypeStore, GroupCounts, Region, export_plink
 from participants.models import DataRelease
 from participants.selectors import release_usable_samples
 
@@ -36,12 +37,17 @@ def genotype_store(release: DataRelease) -> GenotypeStore:
 
 @dataclass(frozen=True)
 class ReleaseGenotypes:
-    """A release's genotype store with its sample mask. Every read here takes
-    the mask; nothing of a withdrawn participant's columns is returned or counted."""
+    """A release's genotype store with its sample mask. Every read here passes
+    the mask to the store, which applies it inside its kernels and queries:
+    nothing of a withdrawn participant's columns is read, returned or counted."""
 
     store: GenotypeStore
-    samples: np.ndarray  # the mask: usable participants' sample indices, sorted
-    _keep: np.ndarray = field(repr=False)  # the same as one bool per store column
+    mask: SampleMask  # the usable participants' columns
+
+    @property
+    def samples(self) -> np.ndarray:
+        """The usable participants' sample indices, sorted."""
+        return self.mask.indices
 
     def carriers(
         self,
@@ -54,7 +60,8 @@ class ReleaseGenotypes:
         genotype: str = "any",
     ) -> set[int]:
         """Sample indices of usable participants carrying a variant that passes the filters."""
-        found = self.store.carriers(
+        return self.store.carriers(
+            mask=self.mask,
             gene=gene,
             region=region,
             consequences=consequences,
@@ -62,23 +69,37 @@ class ReleaseGenotypes:
             max_cohort_af=max_cohort_af,
             genotype=genotype,
         )
-        # The store takes no sample mask yet: its answer is kept to the mask here.
-        return {i for i in found if self._keep[i]}
 
     def allele_counts(self, *, region: Region | None = None, gene: str | None = None) -> GroupCounts:
         """AC, AN, het and hom-alt counts per variant over the usable participants (one group, "usable")."""
-        ids = self.store.sample_ids
-        return self.store.allele_counts({"usable": [ids[i] for i in self.samples]}, region=region, gene=gene)
+        return self.store.allele_counts({"usable": self.store.sample_ids}, mask=self.mask, region=region, gene=gene)
+
+    def iter_chunks(
+        self,
+        *,
+        region: Region | None = None,
+        gene: str | None = None,
+        samples: Sequence[str] | None = None,
+        fields: Sequence[str] = ("GT",),
+    ) -> Iterator[GenotypeChunk]:
+        """Genotype chunks of the usable participants (``samples``: some of them)."""
+        return self.store.iter_chunks(mask=self.mask, region=region, gene=gene, samples=samples, fields=fields)
+
+    def genotype_matrix(
+        self, *, region: Region | None = None, gene: str | None = None, samples: Sequence[str] | None = None
+    ) -> np.ndarray:
+        return self.store.genotype_matrix(mask=self.mask, region=region, gene=gene, samples=samples)
+
+    def export_plink(self, out_prefix: str | Path, *, region: Region | None = None, gene: str | None = None) -> Path:
+        """PLINK 1 bed/bim/fam of the usable participants for the selection."""
+        return export_plink(self.store, out_prefix, mask=self.mask, region=region, gene=gene)
 
 
 @lru_cache(maxsize=8)
 def _genotypes(path: str, release_pk: int, ingested_at: float, withdrawals_version: int) -> ReleaseGenotypes:
     store = _store(path)
     release = DataRelease.objects.get(pk=release_pk)
-    samples = release_usable_samples(release)
-    keep = np.zeros(store.n_samples, dtype=bool)
-    keep[samples] = True
-    return ReleaseGenotypes(store, samples, keep)
+    return ReleaseGenotypes(store, SampleMask.of_indices(store.n_samples, release_usable_samples(release)))
 
 
 def release_genotypes(release: DataRelease) -> ReleaseGenotypes:

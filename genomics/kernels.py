@@ -105,6 +105,40 @@ def nonref_calls(gt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _nonref_kernel(np.ascontiguousarray(gt, dtype=np.int8))
 
 
+@numba.njit(cache=True, nogil=True)
+def _pack_kernel(gt, out):  # pragma: no cover - compiled
+    nv, ns, _ = gt.shape
+    for v in range(nv):
+        for b in range(out.shape[1]):
+            out[v, b] = 0
+        for s in range(ns):
+            a0 = gt[v, s, 0]
+            a1 = gt[v, s, 1]
+            if a1 == -2:  # haploid (the second allele is fill): as plink2 reads it, homozygous
+                code = 1 if a0 < 0 else (3 if a0 == 0 else 0)
+            elif a0 < 0 or a1 < 0:  # missing, or a half call
+                code = 1
+            else:
+                n_alt = (a0 > 0) + (a1 > 0)
+                code = 3 if n_alt == 0 else (2 if n_alt == 1 else 0)
+            out[v, s >> 2] |= np.uint8(code << ((s & 3) * 2))
+
+
+def pack_hard_calls(gt: np.ndarray) -> np.ndarray:
+    """Hard calls in the PLINK 1 .bed encoding (SNP-major), one row per variant.
+
+    With A1 = ALT: 0b00 hom ALT, 0b10 het, 0b11 hom REF, 0b01 missing; four
+    samples to a byte, the first in the low bits, the last byte padded with
+    zero bits. A haploid call (second allele the fill value -2) counts as
+    homozygous and a half call (one allele missing) as missing, as
+    ``plink2 --vcf X --vcf-half-call missing --make-bed`` writes them.
+    """
+    gt8 = np.ascontiguousarray(gt, dtype=np.int8)
+    out = np.empty((gt8.shape[0], (gt8.shape[1] + 3) // 4), dtype=np.uint8)
+    _pack_kernel(gt8, out)
+    return out
+
+
 @dataclass(slots=True)
 class AlleleCounts:
     """Per-variant, per-group counts; every array is (n_variants, n_groups)."""

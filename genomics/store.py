@@ -4,9 +4,12 @@ Layout of a store directory (see ``docs/reference/genotype-store.md``)::
 
     <store>/
       manifest.json        format version, source VCF, sizes, chunking, tool versions
-      genotypes.vcz/       VCF Zarr (written by bio2zarr): GT, AD, DP, GQ, INFO fields
+      genotypes.vcz/       VCF Zarr (bio2zarr's layout): GT, AD, DP, GQ, INFO fields
       variants.parquet     one row per variant: annotation + cohort allele counts
       carriers.parquet     one row per non-reference call: variant, sample, het/hom
+      packed/genotypes.bed/.bim/.fam
+                           hard calls, 2 bits each (PLINK 1 binary fileset, as
+                           plink2 --make-bed writes it), for genome-wide analyses
 
 :func:`import_vcf` builds it from a release's germline VCF, writing to a
 temporary directory next to the target and renaming it on success.
@@ -15,6 +18,12 @@ for a region, gene or sample subset (reading only the Zarr chunks concerned),
 allele counts by group, and carrier queries (DuckDB over Parquet) for the
 cohort builder. :func:`export_plink` writes PLINK 1 bed/bim/fam for reference
 tools.
+
+Every genotype read takes a :class:`~genomics.mask.SampleMask`, the samples
+it may see: a masked-out sample is skipped inside the kernels, the DuckDB
+carrier query and the Zarr reads, so its genotypes cannot change any answer.
+``SampleMask.every_sample`` is for ingest and administration only; the portal
+reads through the mask of a release's usable participants.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -42,8 +51,9 @@ import zarr
 from bio2zarr import vcf as b2z_vcf
 from bio2zarr import zarr_utils
 
-from genomics.kernels import AlleleCounts, allele_counts_by_group, group_index, nonref_calls
-from genomics.vcfzarr import convert, read_header
+from genomics.kernels import AlleleCounts, allele_counts_by_group, group_index, nonref_calls, pack_hard_calls
+from genomics.mask import SampleMask
+from genomics.vcfzarr import Checks, Chunk, ConversionResult, VcfConversionError, convert, read_header
 
 STORE_FORMAT = "tre-genotype-store"
 STORE_VERSION = 1
@@ -51,6 +61,7 @@ GENOTYPES = "genotypes.vcz"
 VARIANTS = "variants.parquet"
 CARRIERS = "carriers.parquet"
 MANIFEST = "manifest.json"
+PACKED = "packed/genotypes"  # PLINK 1 fileset prefix: .bed, .bim, .fam
 
 FIELD_ARRAYS = {"GT": "call_genotype", "AD": "call_AD", "DP": "call_DP", "GQ": "call_GQ"}
 CARRIER_CACHE_SIZE = 32
@@ -77,6 +88,9 @@ class ImportSummary:
     n_variants: int
     n_carrier_rows: int
     seconds: dict[str, float]  # wall time of each step: explode, encode, index
+    # With ``checks``: every problem found in the pass (then nothing is at ``path``) and what the pass saw.
+    problems: list[VcfConversionError] = field(default_factory=list)
+    conversion: ConversionResult | None = None
 
 
 def import_vcf(
@@ -90,6 +104,7 @@ def import_vcf(
     compression_level: int = 1,
     overwrite: bool = False,
     show_progress: bool = False,
+    checks: Checks | None = None,
 ) -> ImportSummary:
     """Convert a germline VCF into a genotype store at ``target``.
 
@@ -104,12 +119,19 @@ def import_vcf(
     Everything is written under a temporary directory beside ``target`` and
     renamed into place only when complete.
 
+    ``checks`` (native engine): the same pass checks the file as a release's
+    germline VCF (:class:`genomics.vcfzarr.Checks`) and finds every problem;
+    when there is one, nothing is left at ``target`` and the summary lists
+    them in ``problems``.
+
     ``compression_level`` is the Blosc/zstd level of every Zarr array. bio2zarr's
     default (7) makes encoding about five times slower for about 20% less
     disk; 1 is the default here because import time gates a release.
     """
     if engine not in ("native", "bio2zarr"):
         raise ValueError(f"unknown engine {engine!r}: native or bio2zarr")
+    if checks is not None and engine != "native":
+        raise ValueError("checks run in the native engine's pass only")
     vcf_path = Path(vcf_path)
     target = Path(target)
     if target.exists() and not overwrite:
@@ -118,10 +140,14 @@ def import_vcf(
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         if engine == "native":
-            seconds, n_carriers = _import_native(
-                vcf_path, work, workers, variants_chunk_size, samples_chunk_size, compression_level
+            seconds, n_carriers, conversion = _import_native(
+                vcf_path, work, workers, variants_chunk_size, samples_chunk_size, compression_level, checks
             )
+            if not conversion.written:
+                shutil.rmtree(work)
+                return ImportSummary(target, 0, 0, 0, seconds, conversion.problems, conversion)
         else:
+            conversion = None
             seconds, n_carriers = _import_bio2zarr(
                 vcf_path, work, workers, variants_chunk_size, samples_chunk_size, compression_level, show_progress
             )
@@ -152,15 +178,62 @@ def import_vcf(
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return ImportSummary(target, manifest["n_samples"], manifest["n_variants"], n_carriers, seconds)
+    return ImportSummary(target, manifest["n_samples"], manifest["n_variants"], n_carriers, seconds, [], conversion)
+
+
+class _PackedWriter:
+    """The PLINK 1 fileset of hard calls (``PACKED``), appended chunk by chunk in variant order.
+
+    .bed: magic bytes 0x6C 0x1B 0x01 (SNP-major), then one row of
+    ceil(samples / 4) bytes per variant; .bim: contig, variant id (the VCF's
+    ID, or contig:pos:ref:alt without one), 0, position, A1 = ALT, A2 = REF;
+    .fam: FID = IID = sample id, no parents, sex 0, phenotype -9.
+    """
+
+    def __init__(self, store_dir: Path, sample_ids: Sequence[str], contig_ids: np.ndarray):
+        self.prefix = store_dir / PACKED
+        self.prefix.parent.mkdir(parents=True, exist_ok=True)
+        self.contig_ids = contig_ids
+        with open(f"{self.prefix}.fam", "w") as fam:
+            fam.writelines(f"{s}\t{s}\t0\t0\t0\t-9\n" for s in sample_ids)
+        self._open()
+
+    def _open(self) -> None:
+        self.bed = open(f"{self.prefix}.bed", "wb")  # noqa: SIM115 - closed by close()
+        self.bim = open(f"{self.prefix}.bim", "w")  # noqa: SIM115 - closed by close()
+        self.bed.write(bytes([0x6C, 0x1B, 0x01]))
+
+    def add(self, columns: Mapping[str, np.ndarray], packed: np.ndarray) -> None:
+        self.bed.write(np.ascontiguousarray(packed, dtype=np.uint8).tobytes())
+        contigs = self.contig_ids[columns["variant_contig"]]
+        positions = columns["variant_position"]
+        ids, id_mask = columns["variant_id"], columns["variant_id_mask"]
+        alleles = columns["variant_allele"]
+        lines = []
+        for i in range(len(positions)):
+            contig, pos, ref = contigs[i], int(positions[i]), str(alleles[i, 0])
+            alt = str(alleles[i, 1]) if alleles.shape[1] > 1 and alleles[i, 1] else "."
+            vid = f"{contig}:{pos}:{ref}:{alt}" if id_mask[i] else str(ids[i])
+            lines.append(f"{contig}\t{vid}\t0\t{pos}\t{alt}\t{ref}\n")
+        self.bim.writelines(lines)
+
+    def restart(self) -> None:
+        self.close()
+        self._open()
+
+    def close(self) -> None:
+        self.bed.close()
+        self.bim.close()
 
 
 class _IndexWriter:
-    """Appends variant-table and carrier rows, chunk by chunk in variant order, to the two Parquet files."""
+    """Appends, chunk by chunk in variant order, variant-table and carrier rows to the two Parquet
+    files and the packed hard calls to the PLINK fileset."""
 
-    def __init__(self, work: Path, contig_ids: np.ndarray):
+    def __init__(self, work: Path, sample_ids: Sequence[str], contig_ids: np.ndarray):
         self.work = work
         self.contig_ids = contig_ids
+        self.packed = _PackedWriter(work, sample_ids, contig_ids)
         self._open()
 
     def _open(self) -> None:
@@ -168,30 +241,48 @@ class _IndexWriter:
         self.carriers = pq.ParquetWriter(str(self.work / CARRIERS), _CARRIER_SCHEMA, compression="zstd")
         self.n_carrier_rows = 0
 
-    def add(self, v0: int, fixed: dict[str, np.ndarray], counts: AlleleCounts, carriers: tuple) -> None:
-        self.variants.write_table(_variant_table(_annotation(v0, fixed, self.contig_ids), counts))
-        vi, si, g = carriers
+    def add(self, chunk: Chunk) -> None:
+        assert chunk.fixed is not None and chunk.counts is not None and chunk.carriers is not None
+        assert chunk.packed is not None
+        v0 = chunk.v0
+        self.variants.write_table(_variant_table(_annotation(v0, chunk.fixed, self.contig_ids), chunk.counts))
+        vi, si, g = chunk.carriers
         self.carriers.write_table(_carrier_table(vi + v0, si, g))
         self.n_carrier_rows += len(vi)
+        self.packed.add(chunk.fixed, chunk.packed)
 
     def restart(self) -> None:
         """The converter starts again from the first record: drop the rows written so far."""
         self.close()
         self._open()
+        self.packed.restart()
 
     def close(self) -> None:
         self.variants.close()
         self.carriers.close()
+        self.packed.close()
 
 
 def _import_native(
-    vcf_path: Path, work: Path, workers: int, variants_chunk_size: int, samples_chunk_size: int, level: int
-) -> tuple[dict[str, float], int]:
-    """One pass: VCF Zarr chunks, variant rows and carrier rows from the same parsed chunk."""
+    vcf_path: Path,
+    work: Path,
+    workers: int,
+    variants_chunk_size: int,
+    samples_chunk_size: int,
+    level: int,
+    checks: Checks | None,
+) -> tuple[dict[str, float], int, ConversionResult]:
+    """One pass: VCF Zarr chunks, variant rows, carrier rows and packed hard calls from the same parsed chunk."""
     clock = time.perf_counter()
-    index = _IndexWriter(work, np.array([c for c, _ in read_header(vcf_path).contigs], dtype=object))
     try:
-        convert(
+        header = read_header(vcf_path)
+    except VcfConversionError:
+        if checks is None:
+            raise
+        return {}, 0, convert(vcf_path, None, checks=checks)  # says what is wrong with the header
+    index = _IndexWriter(work, header.samples, np.array([c for c, _ in header.contigs], dtype=object))
+    try:
+        result = convert(
             vcf_path,
             work / GENOTYPES,
             variants_chunk_size=variants_chunk_size,
@@ -200,10 +291,11 @@ def _import_native(
             threads=max(1, workers),
             on_chunk=index.add,
             on_restart=index.restart,
+            checks=checks,
         )
     finally:
         index.close()
-    return {"convert": time.perf_counter() - clock}, index.n_carrier_rows
+    return {"convert": time.perf_counter() - clock}, index.n_carrier_rows, result
 
 
 def _import_bio2zarr(
@@ -241,6 +333,7 @@ def _import_bio2zarr(
     seconds["encode"] = time.perf_counter() - clock
     clock = time.perf_counter()
     n_carriers = _build_indexes(work, threads=max(1, workers))
+    _write_packed(work, threads=max(1, workers))
     seconds["index"] = time.perf_counter() - clock
     return seconds, n_carriers
 
@@ -254,11 +347,11 @@ def _write_schema(icf: Path, out: Path, variants_chunk_size: int, samples_chunk_
     schema = json.loads(
         source.generate_schema(variants_chunk_size=variants_chunk_size, samples_chunk_size=samples_chunk_size).asjson()
     )
-    for field in schema["fields"]:
-        compressor = field.get("compressor") or dict(zarr_utils.DEFAULT_COMPRESSOR_CONFIG)
+    for spec in schema["fields"]:
+        compressor = spec.get("compressor") or dict(zarr_utils.DEFAULT_COMPRESSOR_CONFIG)
         if compressor.get("id") == "blosc":
             compressor["clevel"] = level
-        field["compressor"] = compressor
+        spec["compressor"] = compressor
     out.write_text(json.dumps(schema))
 
 
@@ -317,6 +410,26 @@ def _build_indexes(store_dir: Path, threads: int = 1) -> int:
                 cw.write_table(carriers)
                 n_rows += carriers.num_rows
     return n_rows
+
+
+def _write_packed(store_dir: Path, threads: int = 1) -> None:
+    """The packed hard calls of a store written by bio2zarr, from its Zarr, chunk by chunk."""
+    root = zarr.open_group(str(store_dir / GENOTYPES), mode="r")
+    gt_arr = root["call_genotype"]
+    n_variants, v_chunk = gt_arr.shape[0], gt_arr.chunks[0]
+    writer = _PackedWriter(store_dir, _strings(root["sample_id"][:]).tolist(), _strings(root["contig_id"][:]))
+    names = ("variant_contig", "variant_position", "variant_id", "variant_id_mask", "variant_allele")
+
+    def block(v0: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        v1 = min(n_variants, v0 + v_chunk)
+        return {name: np.asarray(root[name][v0:v1]) for name in names}, pack_hard_calls(np.asarray(gt_arr[v0:v1]))
+
+    try:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for columns, packed in pool.map(block, range(0, n_variants, v_chunk)):
+                writer.add(columns, packed)
+    finally:
+        writer.close()
 
 
 def _index_block(root: zarr.Group, v0: int, v1: int, contig_ids: np.ndarray) -> tuple[pa.Table, pa.Table]:
@@ -532,6 +645,25 @@ class GenotypeStore:
         return self._contig_ids.tolist()
 
     @property
+    def packed_prefix(self) -> Path:
+        """Prefix of the packed hard calls (PLINK 1 fileset: ``.bed``, ``.bim``, ``.fam``), written at import.
+
+        Every store sample is in it: readers apply a :class:`SampleMask` themselves.
+        """
+        return self.path / PACKED
+
+    def every_sample(self) -> SampleMask:
+        """The mask of every column: for ingest and administration only."""
+        return SampleMask.every_sample(self.n_samples)
+
+    def _check_mask(self, mask: SampleMask) -> SampleMask:
+        if not isinstance(mask, SampleMask):
+            raise TypeError("mask must be a SampleMask (SampleMask.every_sample for every column)")
+        if mask.n_samples != self.n_samples:
+            raise ValueError(f"the mask is for {mask.n_samples} samples; the store has {self.n_samples}")
+        return mask
+
+    @property
     def fields(self) -> list[str]:
         """Per-call fields present: GT and any of AD, DP, GQ."""
         return [f for f, name in FIELD_ARRAYS.items() if name in self.root]
@@ -614,6 +746,7 @@ class GenotypeStore:
     def iter_chunks(
         self,
         *,
+        mask: SampleMask,
         region: Region | None = None,
         gene: str | None = None,
         samples: Sequence[str] | None = None,
@@ -622,10 +755,13 @@ class GenotypeStore:
     ) -> Iterator[GenotypeChunk]:
         """Genotypes of the selected variants, one Zarr variant chunk at a time.
 
-        Only chunks holding selected variants are read, and for a sample
-        subset only the sample chunks holding them. Memory is one variant
-        chunk times the selected samples.
+        Only the samples of ``mask`` are read (``samples``, a subset of them,
+        in the order given); a sample outside it is a ``KeyError``, as an
+        unknown one is. Only chunks holding selected variants are read, and
+        for a sample subset only the sample chunks holding them. Memory is
+        one variant chunk times the selected samples.
         """
+        self._check_mask(mask)
         unknown = [f for f in fields if f not in FIELD_ARRAYS]
         if unknown:
             raise ValueError(f"unknown field(s) {unknown}; choose from {list(FIELD_ARRAYS)}")
@@ -633,7 +769,14 @@ class GenotypeStore:
         if absent:
             raise ValueError(f"the store has no {', '.join(absent)}")
         idx = variant_indices if variant_indices is not None else self.variant_indices(region=region, gene=gene)
-        s_idx = self.sample_indices(samples) if samples is not None else None
+        if samples is not None:
+            s_idx: np.ndarray | None = self.sample_indices(samples)
+            assert s_idx is not None
+            outside = [s for s, i in zip(samples, s_idx, strict=True) if not mask.keep[i]]
+            if outside:
+                raise KeyError(f"sample {outside[0]!r} is outside the sample mask")
+        else:
+            s_idx = None if mask.is_everything else mask.indices
         for block in self._split_by_chunk(np.asarray(idx, dtype=np.int64)):
             yield self._read_block(block, s_idx, fields)
 
@@ -661,11 +804,16 @@ class GenotypeStore:
         )
 
     def genotype_matrix(
-        self, *, region: Region | None = None, gene: str | None = None, samples: Sequence[str] | None = None
+        self,
+        *,
+        mask: SampleMask,
+        region: Region | None = None,
+        gene: str | None = None,
+        samples: Sequence[str] | None = None,
     ) -> np.ndarray:
-        """All selected genotypes as one array: only for small selections (tests, single genes)."""
-        parts = [c.gt for c in self.iter_chunks(region=region, gene=gene, samples=samples)]
-        n_s = len(samples) if samples is not None else self.n_samples
+        """All selected genotypes of the mask's samples as one array: for small selections (tests, single genes)."""
+        parts = [c.gt for c in self.iter_chunks(mask=mask, region=region, gene=gene, samples=samples)]
+        n_s = len(samples) if samples is not None else mask.n_kept
         return np.concatenate(parts) if parts else np.zeros((0, n_s, 2), dtype=np.int8)
 
     # Statistics ----------------------------------------------------------
@@ -674,17 +822,23 @@ class GenotypeStore:
         self,
         groups: Mapping[str, Sequence[str]] | None = None,
         *,
+        mask: SampleMask,
         region: Region | None = None,
         gene: str | None = None,
     ) -> GroupCounts:
         """AC, AN, het and hom-alt counts per variant for each named group of samples.
 
-        Without ``groups`` the whole cohort is one group called ``"all"``.
-        Reads one (variant chunk x sample chunk) block at a time.
+        Without ``groups`` the mask's samples are one group called ``"all"``.
+        A group member outside ``mask`` is skipped by the counting kernel (its
+        group number is -1), so it adds nothing. Reads one (variant chunk x
+        sample chunk) block at a time, and no sample chunk without a sample
+        to count.
         """
+        self._check_mask(mask)
         if groups is None:
             groups = {"all": self.sample_ids}
         group_of, names = group_index(self.sample_ids, dict(groups))
+        group_of[~mask.keep] = -1
         idx = self.variant_indices(region=region, gene=gene)
         arr = self.root["call_genotype"]
         sc = self.samples_chunk_size
@@ -752,6 +906,7 @@ class GenotypeStore:
     def carriers(
         self,
         *,
+        mask: SampleMask,
         gene: str | None = None,
         region: Region | None = None,
         consequences: Sequence[str] | None = None,
@@ -759,12 +914,16 @@ class GenotypeStore:
         max_cohort_af: float | None = None,
         genotype: str = "any",
     ) -> set[int]:
-        """Sample numbers carrying at least one variant that passes every filter.
+        """Numbers of the mask's samples carrying at least one variant that passes every filter.
 
+        The mask is part of the DuckDB query (a semi-join of the carrier rows
+        on its samples), so a sample outside it is never read into an answer.
         ``max_popaf``: keep variants with POPAF <= value or no POPAF (novel).
-        ``max_cohort_af``: keep variants with cohort AF <= value.
+        ``max_cohort_af``: keep variants with cohort AF <= value (the AF in
+        the variant table, over every column of the store).
         ``genotype``: ``"het"``, ``"hom"`` (hom-alt) or ``"any"`` non-reference call.
         """
+        self._check_mask(mask)
         if genotype not in {"het", "hom", "any"}:
             raise ValueError("genotype must be 'het', 'hom' or 'any'")
         region_key = tuple(region) if isinstance(region, list) else region
@@ -775,6 +934,7 @@ class GenotypeStore:
             max_popaf,
             max_cohort_af,
             genotype,
+            mask.key,
         )
         with self._lock:
             cached = self._carrier_cache.get(key)
@@ -785,12 +945,20 @@ class GenotypeStore:
             genotype
         ]
         # The WHERE clause is built from fixed fragments; every value is a bound parameter.
+        mask_clause = "" if mask.is_everything else " AND c.sample_index IN (SELECT sample_index FROM sample_mask)"
         sql = (
             f"WITH v AS (SELECT variant_index FROM {self._variants_sql} WHERE {where}) "  # noqa: S608
             f"SELECT DISTINCT c.sample_index FROM {self._carriers_sql} AS c "
-            f"WHERE c.variant_index IN (SELECT variant_index FROM v) AND {gt_clause}"
+            f"WHERE c.variant_index IN (SELECT variant_index FROM v) AND {gt_clause}{mask_clause}"
         )
-        found = frozenset(int(r[0]) for r in self._query(sql, params))
+        cursor = self._cursor()
+        try:
+            if mask_clause:
+                cursor.register("sample_mask", pa.table({"sample_index": pa.array(mask.indices, type=pa.int32())}))
+            rows = cursor.execute(sql, params).fetchall()
+        finally:
+            cursor.close()
+        found = frozenset(int(r[0]) for r in rows)
         with self._lock:
             if len(self._carrier_cache) >= CARRIER_CACHE_SIZE:
                 self._carrier_cache.pop(next(iter(self._carrier_cache)))
@@ -802,9 +970,9 @@ class GenotypeStore:
         with self._lock:
             self._carrier_cache.clear()
 
-    def carrier_ids(self, **filters: object) -> set[str]:
+    def carrier_ids(self, *, mask: SampleMask, **filters: object) -> set[str]:
         """Like :meth:`carriers` but returns sample ids."""
-        return {str(self._sample_ids[i]) for i in self.carriers(**filters)}  # type: ignore[arg-type]
+        return {str(self._sample_ids[i]) for i in self.carriers(mask=mask, **filters)}  # type: ignore[arg-type]
 
     def _variant_filters(
         self,
@@ -848,36 +1016,28 @@ def export_plink(
     store: GenotypeStore,
     out_prefix: str | Path,
     *,
+    mask: SampleMask,
     region: Region | None = None,
     gene: str | None = None,
     samples: Sequence[str] | None = None,
 ) -> Path:
     """Write PLINK 1 ``.bed``/``.bim``/``.fam`` for the selection (A1 = ALT, A2 = REF).
 
-    Streams one variant chunk at a time. Variant ids are ``contig:pos:ref:alt``;
-    family and parental columns are left unknown.
+    Only the samples of ``mask`` are read and written (``samples``: a subset
+    of them, in that order). Streams one variant chunk at a time. Variant ids
+    are ``contig:pos:ref:alt``; family and parental columns are left unknown.
     """
     prefix = Path(out_prefix)
-    sample_ids = list(samples) if samples is not None else store.sample_ids
+    all_ids = store.sample_ids
+    sample_ids = list(samples) if samples is not None else [all_ids[i] for i in mask.indices]
     with open(f"{prefix}.fam", "w") as fam:
         for s in sample_ids:
             fam.write(f"{s}\t{s}\t0\t0\t0\t-9\n")
     # PLINK 1 bed codes with A1 = ALT: 0b00 hom A1, 0b10 het, 0b11 hom A2, 0b01 missing.
-    code = np.array([3, 2, 0], dtype=np.uint8)  # index = alt allele count
-    n_s = len(sample_ids)
-    pad = (-n_s) % 4
     with open(f"{prefix}.bed", "wb") as bed, open(f"{prefix}.bim", "w") as bim:
         bed.write(bytes([0x6C, 0x1B, 0x01]))
-        for chunk in store.iter_chunks(region=region, gene=gene, samples=samples):
-            gt = chunk.gt
-            missing = (gt < 0).any(axis=-1)
-            n_alt = np.clip((gt > 0).sum(axis=-1), 0, 2)
-            c = np.where(missing, np.uint8(1), code[n_alt]).astype(np.uint8)
-            if pad:
-                c = np.concatenate([c, np.zeros((c.shape[0], pad), dtype=np.uint8)], axis=1)
-            c = c.reshape(c.shape[0], -1, 4)
-            packed = c[..., 0] | (c[..., 1] << 2) | (c[..., 2] << 4) | (c[..., 3] << 6)
-            bed.write(packed.astype(np.uint8).tobytes())
+        for chunk in store.iter_chunks(mask=mask, region=region, gene=gene, samples=samples):
+            bed.write(pack_hard_calls(chunk.gt).tobytes())
             ann = _annotation_block(
                 store.root, int(chunk.variant_index[0]), int(chunk.variant_index[-1]) + 1, store._contig_ids
             )

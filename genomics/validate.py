@@ -6,26 +6,33 @@ the column or field concerned and a message a data manager can act on. The
 checks never stop at the first problem, except that nothing past a corrupt or
 truncated compressed block can be read.
 
-Four passes: the BGZF container (magic bytes, end-of-file block), a line scan
-of the decompressed text (header, samples, record structure, ordering), a
-parse of every record with htslib through ``pysam.VariantFile`` (its errors are
-mapped back to line numbers by counting records) and, for germline VCFs, the
-genotype store converter's own parser (``genomics.vcfzarr.find_problems``:
-every record it would stop at, with the sample and FORMAT field). The tabix
-index is then checked for presence, age and agreement with the records.
+A germline VCF is read and inflated once: after a look at the BGZF container
+(magic bytes, end-of-file block), the genotype store converter's own pass
+(``genomics.vcfzarr.convert`` with :class:`~genomics.vcfzarr.Checks`) checks
+the header, the samples, every record's fixed columns (a release's rules:
+DNA alleles, declared contigs and FORMAT keys, sort order) and every call it
+parses, and, given a store directory, writes the genotype store in the same
+pass when nothing is wrong (docs/adr/0012). A somatic VCF (two samples, small)
+gets a line scan of the decompressed text and a parse of every record with
+htslib (through ``cyvcf2``, whose files open at a third of ``pysam``'s
+cost; its errors are mapped back to line numbers by counting records). The tabix index is then checked for presence,
+age and agreement with the records.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import cyvcf2
 import pysam
 
-from genomics.vcfzarr import DEFAULT_THREADS, VcfConversionError, find_problems
+from genomics.store import import_vcf
+from genomics.vcfzarr import DEFAULT_THREADS, Checks, ConversionResult, convert, iter_gzip_text
 
 # The 28-byte empty block that ends every complete BGZF file (SAM/BAM spec 4.1.2).
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
@@ -95,17 +102,63 @@ def validate_germline_vcf(
     path: str | Path,
     expected_samples: Iterable[str],
     *,
+    allowed_samples: Iterable[str] = (),
     required_format: Sequence[str] = ("GT",),
     max_per_code: int | None = None,
+    store: str | Path | None = None,
+    workers: int = DEFAULT_THREADS,
 ) -> list[Problem]:
     """Check a release's multi-sample germline VCF; return every problem found.
 
-    ``expected_samples`` are the participant ids of the release: a sample
-    column not among them, or an expected id without a column, is a problem.
+    ``expected_samples`` must each have a column; ``allowed_samples`` may
+    have one too (withdrawn participants: a joint-called VCF keeps their
+    columns); any other column is a problem.
+
+    One pass over the file: with ``store``, the same pass writes the genotype
+    store there (``genomics.store.import_vcf``, ``workers`` threads) and it
+    is kept only when no problem is found; otherwise nothing is left there.
     """
-    return _validate(
-        Path(path), list(expected_samples), tuple(required_format), max_per_code, exact_samples=False, check_calls=True
+    path = Path(path)
+    report = _Report(path, max_per_code)
+    if not path.exists():
+        report.add("missing_file", "file does not exist")
+        return report.finish()
+    container = _check_container(path, report)
+    if container == "unreadable":
+        return report.finish()
+    checks = Checks(
+        samples=tuple(expected_samples), allowed=frozenset(allowed_samples), required_format=tuple(required_format)
     )
+    if container == "bgzf" and store is not None:
+        summary = import_vcf(path, store, workers=workers, checks=checks)
+        assert summary.conversion is not None
+        result = summary.conversion
+    else:
+        result = convert(
+            path, None, threads=workers, checks=checks, text=iter_gzip_text if container == "gzip" else None
+        )
+    _add_pass_problems(path, result, report)
+    if container == "bgzf":
+        _check_index(path, _ScanResult(readable=result.readable, contig_spans=result.contig_spans), report)
+    problems = report.finish()
+    if problems and store is not None:
+        shutil.rmtree(store, ignore_errors=True)  # the index's problems are found after the pass
+    return problems
+
+
+def _add_pass_problems(path: Path, result: ConversionResult, report: _Report) -> None:
+    prefix = f"{path}: "
+    for problem in sorted(result.problems, key=lambda p: p.line or 0):
+        detail = problem.detail.removeprefix(prefix)
+        if problem.code == "corrupt_compression":
+            after = (problem.line or 1) - 1
+            message = f"data after line {after} cannot be decompressed ({detail}); the file is truncated or corrupt"
+            report.add("corrupt_compression", message, line=problem.line)
+        elif problem.code == "index_count":
+            message = f"the index belongs to another version of the file: {detail}"
+            report.add("inconsistent_index", message, field="index")
+        else:
+            report.add(problem.code or "malformed_line", detail, line=problem.line, field=problem.column)
 
 
 def validate_somatic_vcf(
@@ -126,7 +179,6 @@ def _validate(
     max_per_code: int | None,
     *,
     exact_samples: bool,
-    check_calls: bool = False,
 ) -> list[Problem]:
     report = _Report(path, max_per_code)
     if not path.exists():
@@ -140,8 +192,6 @@ def _validate(
         # htslib needs BGZF; for plain gzip the line scan above is all that can be done.
         if scan.readable and scan.samples is not None:
             _parse_with_htslib(path, scan, report)
-            if check_calls:
-                _add_converter_problems(_converter_problems(path), report)
         _check_index(path, scan, report)
     return report.finish()
 
@@ -405,38 +455,22 @@ def _check_sample_line(line: bytes, lineno: int, expected: list[str], report: _R
 def _parse_with_htslib(path: Path, scan: _ScanResult, report: _Report) -> None:
     """Parse every record with htslib; map its first error to a line number."""
     assert scan.bad_lines is not None
-    previous = pysam.set_verbosity(0)
+    # Through cyvcf2: the same htslib parse (vcf_parse) as pysam.VariantFile, at a third of
+    # the cost of opening a file, which is most of the cost for a small somatic VCF.
     record_no = 0
     try:
-        with pysam.VariantFile(str(path), "r") as vf:
-            for record_no, _rec in enumerate(vf.fetch(), start=1):  # noqa: B007
+        vcf = cyvcf2.VCF(str(path), lazy=True)
+        try:
+            for record_no, _rec in enumerate(vcf, start=1):  # noqa: B007
                 pass
-    except (ValueError, OSError, NotImplementedError) as exc:
+        finally:
+            vcf.close()
+    except Exception as exc:  # cyvcf2 raises a bare Exception for a record htslib cannot parse
         lineno = scan.header_lines + record_no + 1
         # A missing EOF block is reported by the container check already.
         eof_only = "EOF marker" in str(exc) or lineno > scan.header_lines + scan.records
         if lineno not in scan.bad_lines and not eof_only:
             report.add("unparseable_record", f"htslib cannot parse this record: {exc}", line=lineno)
-    finally:
-        pysam.set_verbosity(previous)
-
-
-def _converter_problems(path: Path) -> list[VcfConversionError]:
-    try:
-        return find_problems(path, threads=DEFAULT_THREADS)
-    except VcfConversionError:
-        return []  # header or compression: the other passes report it
-
-
-def _add_converter_problems(problems: list[VcfConversionError], report: _Report) -> None:
-    """Problems only the converter's parser sees (a bad call, an allele index above 1, an INFO value)."""
-    already = set(report.lines)
-    for problem in problems:
-        if problem.line in already:
-            continue  # the line scan or htslib already said what is wrong with this line
-        column = problem.column or ""
-        code = "malformed_call" if column.startswith(("sample ", "after ")) else "malformed_line"
-        report.add(code, problem.detail, line=problem.line, field=problem.column)
 
 
 def _index_path(path: Path) -> Path | None:

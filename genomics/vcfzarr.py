@@ -15,11 +15,19 @@ How it runs, in one process:
 - a pool of threads parses each piece (a numba kernel over the bytes, without
   the GIL), writes its Zarr chunks (Blosc releases the GIL too) and returns
   the chunk's fixed columns, allele counts and non-reference calls;
-- the calling thread hands those to ``on_chunk`` in variant order (the store
-  builds its variant table and carrier index from them).
+- the calling thread checks the sort order and hands the chunks to
+  ``on_chunk`` in variant order (the store builds its variant table, carrier
+  index and packed matrix from them).
 
-:func:`find_problems` runs the same parser over a whole file without writing
-and lists every record a conversion would stop at; release validation uses it.
+With :class:`Checks` the same pass is a release's validation of its germline
+VCF (``genomics.validate``, docs/adr/0012): it checks the header, the
+samples and every record's fixed columns against a release's rules besides
+what it parses, keeps going past each problem, lists them all and writes
+nothing once it has found one. :func:`find_problems` runs the parser alone
+over a whole file and lists every record a conversion would stop at.
+
+Each chunk's hard calls are also packed in the PLINK 1 .bed encoding
+(:func:`genomics.kernels.pack_hard_calls`) for the store's packed matrix.
 
 Memory is a few variant chunks: (threads + 1) pieces of text and one set of
 chunk arrays per thread, each ``variants_chunk_size`` records times all
@@ -39,6 +47,7 @@ import re
 import shutil
 import struct
 import threading
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -54,7 +63,7 @@ import zarr
 from bio2zarr import constants, zarr_utils
 from bio2zarr.vcz import VcfZarrIndexer
 
-from genomics.kernels import AlleleCounts, allele_counts_by_group, nonref_calls
+from genomics.kernels import AlleleCounts, allele_counts_by_group, nonref_calls, pack_hard_calls
 
 T = TypeVar("T")
 
@@ -77,11 +86,18 @@ class VcfConversionError(ValueError):
     ``detail`` is the message without the place.
     """
 
-    def __init__(self, message: str, *, line: int | None = None, column: str | None = None, detail: str = ""):
+    def __init__(
+        self, message: str, *, line: int | None = None, column: str | None = None, detail: str = "", code: str = ""
+    ):
         super().__init__(message)
         self.line = line
         self.column = column
         self.detail = detail or message
+        self.code = code
+
+
+class CompressionError(VcfConversionError):
+    """The compressed stream cannot be read from some point on (truncated or corrupt)."""
 
 
 class _Widen(Exception):
@@ -118,28 +134,51 @@ def iter_bgzf_blocks(path: Path, read_size: int = 8 << 20) -> Iterator[bytes]:
                 if not buf:
                     return
             if buf[pos : pos + 2] != b"\x1f\x8b"[: len(buf) - pos]:
-                raise VcfConversionError(f"{path}: byte {offset + pos} does not start a BGZF block (bgzip the file)")
+                raise CompressionError(f"{path}: byte {offset + pos} does not start a BGZF block (bgzip the file)")
             if len(buf) - pos < 18:
-                raise VcfConversionError(f"{path}: truncated BGZF block at byte {offset + pos}")
+                raise CompressionError(f"{path}: truncated BGZF block at byte {offset + pos}")
             id1, id2, cm, flg, _mtime, _xfl, _os, xlen = _BGZF_HEADER.unpack_from(buf, pos)
             if id1 != 31 or id2 != 139 or cm != 8 or not flg & 4:
-                raise VcfConversionError(f"{path}: byte {offset + pos} does not start a BGZF block (bgzip the file)")
+                raise CompressionError(f"{path}: byte {offset + pos} does not start a BGZF block (bgzip the file)")
             bsize = _bgzf_block_size(buf, pos + 12, xlen)
             if bsize is None:
-                raise VcfConversionError(f"{path}: gzip member at byte {offset + pos} is not BGZF (bgzip the file)")
+                raise CompressionError(f"{path}: gzip member at byte {offset + pos} is not BGZF (bgzip the file)")
             end = pos + bsize + 1
             if end > len(buf):
-                raise VcfConversionError(f"{path}: truncated BGZF block at byte {offset + pos}")
+                raise CompressionError(f"{path}: truncated BGZF block at byte {offset + pos}")
             crc, isize = _TRAILER.unpack_from(buf, end - 8)
             if isize:
                 try:
                     data = deflate.deflate_decompress(buf[pos + 12 + xlen : end - 8], isize)
                 except deflate.DeflateError as exc:
-                    raise VcfConversionError(f"{path}: corrupt BGZF block at byte {offset + pos}: {exc}") from None
+                    raise CompressionError(f"{path}: corrupt BGZF block at byte {offset + pos}: {exc}") from None
                 if deflate.crc32(data) != crc:
-                    raise VcfConversionError(f"{path}: CRC mismatch in BGZF block at byte {offset + pos}")
+                    raise CompressionError(f"{path}: CRC mismatch in BGZF block at byte {offset + pos}")
                 yield data
             pos = end
+
+
+def iter_gzip_text(path: Path, read_size: int = 8 << 20) -> Iterator[bytes]:
+    """The inflated text of a gzip file that is not BGZF (any member sizes), for checking only."""
+    d = zlib.decompressobj(31)
+    started = False
+    with open(path, "rb") as fh:
+        while data := fh.read(read_size):
+            while data:
+                started = True
+                try:
+                    out = d.decompress(data)
+                except zlib.error as exc:
+                    raise CompressionError(f"{path}: corrupt gzip data: {exc}") from None
+                if out:
+                    yield out
+                if not d.eof:
+                    break
+                data = d.unused_data
+                d = zlib.decompressobj(31)
+                started = bool(data)
+    if started and not d.eof:
+        raise CompressionError(f"{path}: compressed data ends in the middle of a block")
 
 
 def _bgzf_block_size(buf: bytes, start: int, xlen: int) -> int | None:
@@ -172,9 +211,15 @@ class _Pieces:
     memory.
     """
 
-    def __init__(self, blocks: Iterator[bytes], n_lines: int, n_buffers: int):
+    def __init__(self, blocks: Iterator[bytes], n_lines: int, n_buffers: int, *, keep_going: bool = False):
         self.blocks = blocks
         self.n_lines = n_lines
+        # keep_going: a compression error ends the pieces after the whole lines
+        # before it, and is kept in ``error`` (``error_line``: the first record
+        # not given out) instead of being raised.
+        self.keep_going = keep_going
+        self.error: CompressionError | None = None
+        self.error_line = 0
         self.free: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
         for _ in range(n_buffers):
             self.free.put(np.empty(0, dtype=np.uint8))
@@ -195,7 +240,23 @@ class _Pieces:
     def __iter__(self) -> Iterator[_Piece]:
         n_lines = self.n_lines
         buf, size, count, line = self.free.get(), 0, 0, 1
-        for block in self.blocks:
+        blocks = iter(self.blocks)
+        while True:
+            try:
+                block = next(blocks)
+            except StopIteration:
+                break
+            except CompressionError as error:
+                if not self.keep_going:
+                    raise
+                self.error = error
+                if count:  # the whole lines read before the error
+                    end = int(np.flatnonzero(buf[:size] == _NL)[-1]) + 1
+                    yield _Piece(buf, end, count, line)
+                else:
+                    self.release(buf)
+                self.error_line = line + count
+                return
             c = block.count(b"\n")
             start = 0
             while c and count + c >= n_lines:
@@ -248,7 +309,8 @@ def _structured(value: str) -> dict[str, str]:
     return out
 
 
-def parse_header(path: Path, text: str) -> VcfHeader:
+def parse_header(path: Path, text: str, *, strict: bool = True) -> VcfHeader:
+    """The header's declarations and samples; ``strict``: raise where the converter cannot go on."""
     lines = [line.rstrip("\r") for line in text.rstrip("\r\n").split("\n")]
     contigs: list[tuple[str, int | None]] = []
     filters: list[tuple[str, str]] = [("PASS", "All filters passed")]
@@ -276,15 +338,17 @@ def parse_header(path: Path, text: str) -> VcfHeader:
         else:
             meta.append((key, value))
     columns = lines[-1].split("\t")
-    if not lines[-1].startswith("#CHROM") or len(columns) < 10 or columns[8] != "FORMAT":
-        raise VcfConversionError(f"{path}: line {len(lines)}: expected the #CHROM header line with FORMAT and samples")
-    if "GT" not in fmt:
-        raise VcfConversionError(f"{path}: the header declares no FORMAT/GT")
+    if strict:
+        if not lines[-1].startswith("#CHROM") or len(columns) < 10 or columns[8] != "FORMAT":
+            message = f"{path}: line {len(lines)}: expected the #CHROM header line with FORMAT and samples"
+            raise VcfConversionError(message)
+        if "GT" not in fmt:
+            raise VcfConversionError(f"{path}: the header declares no FORMAT/GT")
     return VcfHeader(columns[9:], contigs, filters, info, fmt, meta, len(lines))
 
 
-def _read_header(path: Path, blocks: Iterator[bytes]) -> tuple[VcfHeader, bytes]:
-    """The header and the first bytes after it."""
+def _read_header(path: Path, blocks: Iterator[bytes], *, strict: bool = True) -> tuple[VcfHeader, str, bytes]:
+    """The header, its text and the first bytes after it."""
     parts: list[bytes] = []
     for block in blocks:
         parts.append(block)
@@ -293,22 +357,10 @@ def _read_header(path: Path, blocks: Iterator[bytes]) -> tuple[VcfHeader, bytes]
         if i >= 0:
             j = joined.find(b"\n", i + 1)
             if j >= 0:
-                return parse_header(path, joined[: j + 1].decode()), joined[j + 1 :]
+                text = joined[: j + 1].decode("utf-8", "replace")
+                return parse_header(path, text, strict=strict), text, joined[j + 1 :]
         parts = [joined]
     raise VcfConversionError(f"{path}: no #CHROM header line")
-
-
-def _open_text(path: Path) -> tuple[VcfHeader, Iterator[bytes]]:
-    """The header, and the inflated text of the records after it, block by block."""
-    blocks = iter_bgzf_blocks(path)
-    header, rest = _read_header(path, blocks)
-
-    def text() -> Iterator[bytes]:
-        if rest:
-            yield rest
-        yield from blocks
-
-    return header, text()
 
 
 def read_header(path: str | Path) -> VcfHeader:
@@ -514,10 +566,26 @@ def _parse_records(buf, n, n_samples, starts, tabs, gt, phased, ad, dp, gq, limi
 
 @dataclass(slots=True)
 class ConversionResult:
+    """What a conversion (or a check) did.
+
+    ``problems`` are every problem found when the conversion was given
+    :class:`Checks` (nothing is written then); ``contig_spans`` the first and
+    last position of each contig with their lines, for checking the index;
+    ``readable`` is False when the compressed stream breaks off; ``written``
+    says whether a complete store is at ``out``; ``indexed`` whether the file
+    has a tabix index with record counts.
+    """
+
     n_samples: int
     n_variants: int
     fields: list[str]
     skipped_fields: list[str] = field(default_factory=list)
+    problems: list[VcfConversionError] = field(default_factory=list)
+    header_lines: int = 0
+    contig_spans: dict[str, list[int]] = field(default_factory=dict)
+    readable: bool = True
+    written: bool = False
+    indexed: bool = False
 
 
 @dataclass(slots=True)
@@ -540,8 +608,12 @@ class _Converter:
         samples_chunk_size: int,
         level: int,
         dtypes: dict[str, np.dtype],
+        checks: Checks,
     ):
         self.path = path
+        self.checks = checks
+        self.keep_going = checks is not _NO_CHECKS
+        self._format_rules: dict[str, list[tuple[str, str]]] = {}
         self.header = header
         self.root = root
         self.vc = variants_chunk_size
@@ -699,89 +771,169 @@ class _Converter:
         )
         return status, r, s, code, starts, tabs
 
-    def encode_chunk(
-        self, v0: int, piece: _Piece, release: Callable[[np.ndarray], None]
-    ) -> tuple[int, dict[str, np.ndarray], AlleleCounts, tuple]:
-        """Parse one variant chunk and write its Zarr chunks.
+    def encode_chunk(self, v0: int, piece: _Piece, release: Callable[[np.ndarray], None], write: bool) -> Chunk:
+        """Parse one variant chunk, check it, and (``write``, no problem found) write its Zarr chunks.
 
-        Returns ``v0`` with the chunk's fixed columns, allele counts and
-        non-reference calls.
+        Returns the chunk's fixed columns, allele counts, non-reference calls
+        and packed hard calls, or, when a record has a problem, every problem
+        of the piece (nothing is written then). Without ``self.keep_going``
+        the first problem is raised instead.
         """
         n = piece.n_lines
         arrays = self._scratch()
         line0 = self.header.n_lines + piece.first_line
         try:
             status, r, s, code, starts, tabs = self._parse(piece.buf[: piece.size], n, arrays)
-            if status == _OVERFLOW:
+            if status == _OVERFLOW and self.root is not None:
                 raise _Widen(("GT", "AD", "DP", "GQ")[code])
-            if status != _OK:
-                # a broken fixed column (a multi-allelic ALT, say) explains a record better than its calls
-                self._fixed_columns(piece.buf, starts, tabs, line0, r if status == _COLUMNS else r + 1)
-                raise self._call_error(line0 + r, status, s, code)
-            fixed = self._fixed_columns(piece.buf, starts, tabs, line0, n)
+            if status == _OK:
+                fixed, seen, problems, _ = self._fixed_columns(piece.buf, starts, tabs, line0, n)
+            if status != _OK or problems:
+                if not self.keep_going:
+                    if status != _OK:
+                        # a broken fixed column (a multi-allelic ALT, say) explains a record better than its calls
+                        self._fixed_columns(piece.buf, starts, tabs, line0, r if status == _COLUMNS else r + 1)
+                        raise self._call_error(line0 + r, status, s, code)
+                    raise problems[0]
+                problems, seen = self._check_piece(piece, arrays)
+                return Chunk(v0, n, seen=seen, problems=problems)
         finally:
             release(piece.buf)
         gt = arrays["gt"][:n]
-        sl = slice(v0, v0 + n)
-        root = self.root
-        for name, values in fixed.items():
-            root[name][sl] = values
-        root["call_genotype"][sl] = gt
-        root["call_genotype_mask"][sl] = np.less(gt, 0, out=arrays["mask"][:n])
-        root["call_genotype_phased"][sl] = arrays["phased"][:n]
-        for name in self.format_fields[1:]:
-            root[f"call_{name}"][sl] = arrays[name][:n]
-        return v0, fixed, allele_counts_by_group(gt), nonref_calls(gt)
+        if write and self.root is not None:
+            sl = slice(v0, v0 + n)
+            root = self.root
+            for name, values in fixed.items():
+                root[name][sl] = values
+            root["call_genotype"][sl] = gt
+            root["call_genotype_mask"][sl] = np.less(gt, 0, out=arrays["mask"][:n])
+            root["call_genotype_phased"][sl] = arrays["phased"][:n]
+            for name in self.format_fields[1:]:
+                root[f"call_{name}"][sl] = arrays[name][:n]
+        if self.root is None:  # checking only
+            return Chunk(v0, n, seen=seen)
+        return Chunk(
+            v0, n, fixed, allele_counts_by_group(gt), nonref_calls(gt), pack_hard_calls(gt), seen=seen, problems=[]
+        )
 
-    def _error(self, line: int, column: str | None, detail: str) -> VcfConversionError:
+    def _error(self, line: int, column: str | None, detail: str, code: str = "") -> VcfConversionError:
         if column is None or column == "CHROM":
             where = f"line {line}"
         elif column.startswith(("INFO/", "sample ", "after ")):
             where = f"line {line}, {column}"
         else:
             where = f"line {line}, column {column}"
-        return VcfConversionError(f"{self.path}: {where}: {detail}", line=line, column=column, detail=detail)
+        if not code:
+            code = "malformed_call" if column and column.startswith(("sample ", "after ")) else "malformed_line"
+        return VcfConversionError(f"{self.path}: {where}: {detail}", line=line, column=column, detail=detail, code=code)
 
     def _call_error(self, line: int, status: int, sample: int, code: int) -> VcfConversionError:
         if status == _COLUMNS:
             return self._error(line, None, _MESSAGES[status])
         if status == _GT_FIRST:
-            return self._error(line, "FORMAT", _MESSAGES[status])
+            return self._error(line, "FORMAT", _MESSAGES[status], "missing_gt")
         where = f"sample {self.header.samples[sample]}" if sample < self.n_samples else "after the last sample"
         what = f" in FORMAT/{('GT', 'AD', 'DP', 'GQ')[code]}" if code >= 0 else ""
         return self._error(line, where, f"{_MESSAGES[status]}{what}")
 
-    def check_piece(self, piece: _Piece, release: Callable[[np.ndarray], None]) -> list[VcfConversionError]:
-        """Every problem of one piece's records (a conversion stops at the first)."""
-        arrays = self._scratch()
+    def _check_piece(self, piece: _Piece, arrays: dict[str, np.ndarray]) -> tuple[list[VcfConversionError], list]:
+        """Every problem of one piece's records, record by record past each bad one."""
         problems: list[VcfConversionError] = []
+        seen: list[tuple[str, int, int]] = []
         line0 = self.header.n_lines + piece.first_line
         r0, offset = 0, 0
-        try:
-            while r0 < piece.n_lines:
-                m = piece.n_lines - r0
-                buf = piece.buf[offset : piece.size]
-                status, r, s, code, starts, tabs = self._parse(buf, m, arrays)
-                parsed = m if status == _OK else (r if status == _COLUMNS else r + 1)
-                for k in range(parsed):
-                    try:
-                        self._fixed_columns(buf, starts[k : k + 1], tabs[k : k + 1], line0 + r0 + k, 1)
-                    except VcfConversionError as problem:
-                        problems.append(problem)
-                if status == _OK:
-                    break
-                problems.append(self._call_error(line0 + r0 + r, status, s, code))
-                offset += int(np.flatnonzero(buf[starts[r] :] == _NL)[0]) + int(starts[r]) + 1
-                r0 += r + 1
-        finally:
-            release(piece.buf)
+        while r0 < piece.n_lines:
+            m = piece.n_lines - r0
+            buf = piece.buf[offset : piece.size]
+            status, r, s, code, starts, tabs = self._parse(buf, m, arrays)
+            parsed = m if status == _OK else (r if status == _COLUMNS else r + 1)
+            for k in range(parsed):
+                line = line0 + r0 + k
+                _, found, record_problems, flagged = self._fixed_columns(
+                    buf, starts[k : k + 1], tabs[k : k + 1], line, 1
+                )
+                seen.extend(found)
+                if self.checks.line_scan and k == r and status in (_TOO_FEW, _TOO_MANY):
+                    record_problems.insert(0, self._column_count(buf, starts[k], line))
+                elif status not in (_OK, _COLUMNS) and k == r and not flagged:
+                    record_problems.append(self._call_error(line, status, s, code))
+                problems.extend(record_problems)
+            if status == _OK:
+                break
+            if status == _COLUMNS:
+                line = line0 + r0 + r
+                if self.checks.line_scan:
+                    problems.append(self._column_count(buf, starts[r], line))
+                else:
+                    problems.append(self._call_error(line, status, s, code))
+            offset += int(np.flatnonzero(buf[starts[r] :] == _NL)[0]) + int(starts[r]) + 1
+            r0 += r + 1
+        return problems, seen
+
+    def _column_count(self, buf: np.ndarray, start: int, line: int) -> VcfConversionError:
+        end = start + int(np.flatnonzero(buf[start:] == _NL)[0])
+        text = bytes(buf[start:end]).rstrip(b"\r")
+        found = text.count(b"\t") + 1
+        return self._error(line, None, f"expected {9 + self.n_samples} tab-separated columns, found {found}")
+
+    def _format_problems(self, fmt: str, line: int) -> list[VcfConversionError]:
+        """The release's rules for one record's FORMAT column (remembered per distinct column)."""
+        rules = self._format_rules.get(fmt)
+        if rules is None:
+            keys = fmt.split(":")
+            rules = []
+            undeclared = [k for k in keys if k not in self.header.format]
+            if undeclared:
+                rules.append(
+                    ("undeclared_field", f"FORMAT field(s) {', '.join(undeclared)} not declared in the header")
+                )
+            if keys[0] != "GT":
+                rules.append(("missing_gt", "FORMAT does not start with GT (genotypes are required)"))
+            missing = [f for f in self.checks.required_format if f != "GT" and f not in keys]
+            if missing:
+                rules.append(("missing_format_field", f"FORMAT lacks required field(s) {', '.join(missing)}"))
+            self._format_rules[fmt] = rules
+        return [self._error(line, "FORMAT", message, code) for code, message in rules]
+
+    def _line_scan(self, line: int, chrom: str, pos: str, ref: str, alt: str) -> list[VcfConversionError]:
+        """A release's rules for the fixed columns of one record."""
+        problems = []
+        if chrom not in self.contig_index:
+            problems.append(
+                self._error(line, "CHROM", f"contig {chrom} has no ##contig header line", "undeclared_contig")
+            )
+        if not _ALLELE.match(ref):
+            problems.append(self._error(line, "REF", f"REF {ref!r} is not a DNA sequence"))
+        if "," in alt:
+            problems.append(
+                self._error(
+                    line, "ALT", f"ALT {alt!r} has several alleles; split with 'bcftools norm -m-'", "multiallelic"
+                )
+            )
+        elif alt == ".":
+            problems.append(self._error(line, "ALT", "ALT is missing ('.')"))
+        elif not (_ALLELE.match(alt) or _SYMBOLIC.match(alt)):
+            problems.append(self._error(line, "ALT", f"ALT {alt!r} is not a DNA sequence"))
         return problems
 
     def _fixed_columns(
         self, buf: np.ndarray, starts: np.ndarray, tabs: np.ndarray, line0: int, n: int
-    ) -> dict[str, np.ndarray]:
-        """Columns CHROM to INFO of the first ``n`` records, as arrays; raises on a bad value."""
+    ) -> tuple[dict[str, np.ndarray], list[tuple[str, int, int]], list[VcfConversionError], bool]:
+        """Columns CHROM to INFO of the first ``n`` records, as arrays.
+
+        Also returns (contig, position, line) of each record with a readable
+        position (the sort order is checked in file order by the caller) and
+        the problems found: with ``checks.line_scan`` a release's rules first,
+        then, on a line those leave alone, the first value the converter
+        cannot store; and whether a release's rule was broken (then the calls
+        need not be explained too). Without ``keep_going`` the first problem
+        is raised.
+        """
+        flagged = False
         text = memoryview(buf)
+        line_scan = self.checks.line_scan
+        problems: list[VcfConversionError] = []
+        seen: list[tuple[str, int, int]] = []
         contig = np.empty(n, dtype=self.contig_dtype)
         position = np.empty(n, dtype=np.int32)
         length = np.empty(n, dtype=np.int32)
@@ -806,47 +958,67 @@ class _Converter:
             chrom, pos, vid, ref, alt, qual, filt, inf = (
                 bytes(text[starts[r] : tabs[r, 7]]).decode("utf-8", "replace").split("\t")
             )
+            if line_scan:
+                if not pos.isdigit() or int(pos) < 1:
+                    problems.append(self._error(line, "POS", f"POS {pos!r} is not a positive integer"))
+                    flagged = True
+                    continue
+                seen.append((chrom, int(pos), line))
+                found = self._line_scan(line, chrom, pos, ref, alt)
+                fmt = bytes(text[tabs[r, 7] + 1 : tabs[r, 8]]).decode("utf-8", "replace")
+                found.extend(self._format_problems(fmt, line))
+                if found:
+                    problems.extend(found)
+                    flagged = True
+                    continue
             try:
-                contig[r] = self.contig_index[chrom]
-            except KeyError:
-                raise self._error(line, "CHROM", f"contig {chrom!r} is not in the header") from None
-            if not pos.isdigit():
-                raise self._error(line, "POS", f"{pos!r} is not a position")
-            position[r] = int(pos)
-            length[r] = len(ref)
-            if vid == ".":
-                ids[r], id_mask[r] = constants.STR_MISSING, True
-            else:
-                ids[r] = vid
-            if "," in alt:
-                raise self._error(line, "ALT", f"multi-allelic record {alt!r}")
-            alleles[r, 0], alleles[r, 1] = ref, ("" if alt == "." else alt)
-            if qual == ".":
-                quality[r] = FLOAT32_MISSING
-            else:
                 try:
-                    quality[r] = float(qual)
-                except ValueError:
-                    raise self._error(line, "QUAL", f"{qual!r} is not a number") from None
-            if filt != ".":
-                for f in filt.split(";"):
+                    contig[r] = self.contig_index[chrom]
+                except KeyError:
+                    raise self._error(line, "CHROM", f"contig {chrom!r} is not in the header") from None
+                if not pos.isdigit():
+                    raise self._error(line, "POS", f"{pos!r} is not a position")
+                position[r] = int(pos)
+                length[r] = len(ref)
+                if vid == ".":
+                    ids[r], id_mask[r] = constants.STR_MISSING, True
+                else:
+                    ids[r] = vid
+                if "," in alt:
+                    raise self._error(line, "ALT", f"multi-allelic record {alt!r}", "multiallelic")
+                alleles[r, 0], alleles[r, 1] = ref, ("" if alt == "." else alt)
+                if qual == ".":
+                    quality[r] = FLOAT32_MISSING
+                else:
                     try:
-                        filters[r, self.filter_index[f]] = True
-                    except KeyError:
-                        raise self._error(line, "FILTER", f"{f!r} is not declared in the header") from None
-            if inf != ".":
-                for item in inf.split(";"):
-                    key, eq, value = item.partition("=")
-                    kind = kinds.get(key)
-                    if kind is None:
-                        continue
-                    try:
-                        if kind == "flag":
-                            info[key][r] = True
-                        elif value != ".":
-                            info[key][r] = int(value) if kind == "int" else float(value) if kind == "float" else value
+                        quality[r] = float(qual)
                     except ValueError:
-                        raise self._error(line, f"INFO/{key}", f"cannot read {value!r} as {kind}") from None
+                        raise self._error(line, "QUAL", f"{qual!r} is not a number") from None
+                if filt != ".":
+                    for f in filt.split(";"):
+                        try:
+                            filters[r, self.filter_index[f]] = True
+                        except KeyError:
+                            raise self._error(line, "FILTER", f"{f!r} is not declared in the header") from None
+                if inf != ".":
+                    for item in inf.split(";"):
+                        key, eq, value = item.partition("=")
+                        kind = kinds.get(key)
+                        if kind is None:
+                            continue
+                        try:
+                            if kind == "flag":
+                                info[key][r] = True
+                            elif value != ".":
+                                info[key][r] = (
+                                    int(value) if kind == "int" else float(value) if kind == "float" else value
+                                )
+                        except ValueError:
+                            raise self._error(line, f"INFO/{key}", f"cannot read {value!r} as {kind}") from None
+            except VcfConversionError as problem:
+                if not self.keep_going:
+                    raise
+                problems.append(problem)
         out = {
             "variant_contig": contig,
             "variant_position": position,
@@ -860,7 +1032,7 @@ class _Converter:
         for spec in self.info:
             values = info[spec.name]
             out[f"variant_{spec.name}"] = values[:, None] if spec.per_alt else values
-        return out
+        return out, seen, problems, flagged
 
 
 _DESCRIPTIONS = {
@@ -871,14 +1043,41 @@ _DESCRIPTIONS = {
 }
 
 
-ChunkConsumer = Callable[[int, dict[str, np.ndarray], AlleleCounts, tuple], None]
+@dataclass(slots=True)
+class Chunk:
+    """One converted variant chunk, given to ``on_chunk`` in variant order.
+
+    ``v0`` is the store-wide number of its first variant; ``fixed`` its
+    columns CHROM to INFO as VCF Zarr arrays; ``counts`` its allele counts
+    over every sample; ``carriers`` its complete non-reference calls
+    (variant row, sample column, alt allele count); ``packed`` its hard calls
+    in the PLINK 1 .bed encoding, one row of ``ceil(samples / 4)`` bytes per
+    variant.
+    """
+
+    v0: int
+    n: int
+    fixed: dict[str, np.ndarray] | None = None
+    counts: AlleleCounts | None = None
+    carriers: tuple | None = None
+    packed: np.ndarray | None = None
+    seen: list[tuple[str, int, int]] = field(default_factory=list)  # (contig, position, line) per record
+    problems: list[VcfConversionError] = field(default_factory=list)
+
+
+ChunkConsumer = Callable[[Chunk], None]
 
 
 def count_records(path: Path) -> int | None:
-    """Records in a tabix-indexed VCF, from the index (None if it has no counts)."""
+    """Records in a tabix-indexed VCF, from the index (None if it has no index or no counts)."""
     import cyvcf2
 
-    vcf = cyvcf2.VCF(str(path), lazy=True)
+    if not any(path.with_name(path.name + suffix).exists() for suffix in (".tbi", ".csi")):
+        return None
+    try:
+        vcf = cyvcf2.VCF(str(path), lazy=True)
+    except OSError:
+        return None
     try:
         n = vcf.num_records
     except (ValueError, AttributeError):
@@ -888,9 +1087,77 @@ def count_records(path: Path) -> int | None:
     return int(n) if n is not None and n >= 0 else None
 
 
+@dataclass(frozen=True, slots=True)
+class Checks:
+    """What a data release asks of its germline VCF, checked in the conversion's own pass.
+
+    ``samples``: ids that must each have a column (``None``: not checked);
+    ``allowed``: further ids that may have one (withdrawn participants'
+    columns stay in a joint-called VCF); ``required_format``: FORMAT keys
+    every record must name; ``line_scan``: a release's rules for the header
+    and the fixed columns (DNA alleles, declared contigs and FORMAT keys,
+    sort order); without them only what the converter itself cannot store
+    is a problem.
+    """
+
+    samples: tuple[str, ...] | None = None
+    allowed: frozenset[str] = frozenset()
+    required_format: tuple[str, ...] = ("GT",)
+    line_scan: bool = True
+
+
+_NO_CHECKS = Checks(line_scan=False)  # plain conversion: the first problem raises
+_FIXED_HEADER = ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
+_ALLELE = re.compile(r"^[ACGTNacgtn]+$")
+_SYMBOLIC = re.compile(r"^(<[^<>]+>|\*)$")
+
+
+def _header_problems(path: Path, text: str, checks: Checks) -> list[VcfConversionError]:
+    """A release's rules for the header lines and the sample columns."""
+    lines = [line.rstrip("\r") for line in text.rstrip("\r\n").split("\n")]
+    problems: list[VcfConversionError] = []
+
+    def add(line: int | None, code: str, message: str, column: str | None = None) -> None:
+        where = f"{path}: line {line}: " if line else f"{path}: "
+        problems.append(VcfConversionError(where + message, line=line, column=column, detail=message, code=code))
+
+    n = len(lines)
+    if checks.line_scan:
+        if not lines[0].startswith("##fileformat=VCF"):
+            add(1, "malformed_header", "first line must be '##fileformat=VCFv4.x'")
+        for i, line in enumerate(lines[:-1], start=1):
+            if not line.startswith("##"):
+                add(i, "malformed_header", "header line before #CHROM does not start with '##'")
+    columns = lines[-1].split("\t")
+    fixed = tuple(columns[:8])
+    if checks.line_scan and fixed != _FIXED_HEADER:
+        add(n, "malformed_header", f"#CHROM line columns are {fixed}, expected {_FIXED_HEADER}")
+    if len(columns) < 10 or columns[8] != "FORMAT":
+        add(n, "missing_gt", "no FORMAT column or no sample columns: genotypes are required")
+        return problems
+    if checks.line_scan and not any(re.match(r"^##FORMAT=<ID=GT[,>]", line) for line in lines[:-1]):
+        add(n, "missing_gt", "header declares no FORMAT/GT field", "FORMAT")
+    if checks.samples is not None:
+        samples = columns[9:]
+        expected = set(checks.samples)
+        allowed = expected | checks.allowed
+        seen: set[str] = set()
+        for i, s in enumerate(samples):
+            column = f"sample column {10 + i} ({s})"
+            if s in seen:
+                add(n, "duplicate_sample", f"sample {s!r} appears more than once", column)
+            seen.add(s)
+            if s not in allowed:
+                add(n, "unexpected_sample", f"sample {s!r} is not an expected participant of this release", column)
+        for s in checks.samples:
+            if s not in seen:
+                add(n, "missing_sample", f"expected sample {s!r} has no column", "#CHROM")
+    return problems
+
+
 def convert(
     vcf_path: str | Path,
-    out: str | Path,
+    out: str | Path | None,
     *,
     variants_chunk_size: int = 1_000,
     samples_chunk_size: int = 10_000,
@@ -898,22 +1165,35 @@ def convert(
     threads: int = 2,
     on_chunk: ChunkConsumer | None = None,
     on_restart: Callable[[], None] | None = None,
+    checks: Checks | None = None,
+    text: Callable[[Path], Iterator[bytes]] | None = None,
 ) -> ConversionResult:
     """Write VCF Zarr for ``vcf_path`` at ``out`` (which must not exist).
 
-    ``on_chunk(v0, fixed_columns, allele_counts, carriers)`` is called in
-    variant order, in the calling thread, once per variant chunk.
+    ``on_chunk(chunk)`` is called in variant order, in the calling thread,
+    once per variant chunk (:class:`Chunk`).
     AD, DP and GQ are stored as int16; a value above that widens the field to
     int32 and the conversion starts again from the first record, after
     calling ``on_restart()`` so that a consumer can drop what it was given.
+
+    Without ``checks`` the first problem raises :class:`VcfConversionError`.
+    With ``checks`` the same pass finds every problem (a release's rules and
+    what the converter cannot store; see :class:`Checks`) and lists them in
+    :attr:`ConversionResult.problems`; from the first problem on nothing more
+    is written or given to ``on_chunk``, and nothing is left at ``out``. With
+    ``out=None`` (or no tabix index) the file is checked and nothing written.
+    ``text`` reads the inflated text of a file that is not BGZF (checking only).
     """
-    vcf_path, out = Path(vcf_path), Path(out)
-    if out.exists():
+    vcf_path = Path(vcf_path)
+    out = Path(out) if out is not None else None
+    if out is not None and out.exists():
         raise FileExistsError(f"{out} exists")
     dtypes: dict[str, np.dtype] = {}
+    if out is None:
+        dtypes = {f: np.dtype(np.int32) for f in ("AD", "DP", "GQ")}
     while True:
         try:
-            return _convert(
+            result = _convert(
                 vcf_path,
                 out,
                 variants_chunk_size,
@@ -922,8 +1202,14 @@ def convert(
                 threads,
                 on_chunk,
                 dtypes,
+                checks,
+                text,
             )
+            if out is not None and not result.written:
+                shutil.rmtree(out, ignore_errors=True)
+            return result
         except _Widen as widen:
+            assert out is not None
             shutil.rmtree(out, ignore_errors=True)
             if dtypes.get(widen.name) == np.dtype(np.int32):
                 raise VcfConversionError(f"{vcf_path}: FORMAT/{widen.name} holds a value above 2,000,000,000") from None
@@ -931,27 +1217,23 @@ def convert(
             if on_restart is not None:
                 on_restart()
         except BaseException:
-            shutil.rmtree(out, ignore_errors=True)  # nothing half-written
+            if out is not None:
+                shutil.rmtree(out, ignore_errors=True)  # nothing half-written
             raise
 
 
 def find_problems(vcf_path: str | Path, *, threads: int = 1) -> list[VcfConversionError]:
     """Every record-level problem the converter would stop at, in file order.
 
-    Reads the whole file once with the converter's parser and writes nothing:
-    the release validator runs it so that a bundle it passes converts. Values
-    too large for int32 are problems; nothing is widened here. Header,
+    Reads the whole file once with the converter's parser and writes nothing.
+    Values too large for int32 are problems; nothing is widened here. Header,
     compression and record-count problems raise :class:`VcfConversionError`.
     """
-    path = Path(vcf_path)
-    header, text = _open_text(path)
-    conv = _Converter(path, header, None, 1_000, 10_000, 1, {f: np.dtype(np.int32) for f in ("AD", "DP", "GQ")})
-    pieces = _Pieces(text, conv.vc, n_buffers=threads + 1)
-    problems: list[VcfConversionError] = []
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        for found in _in_order(pool, (partial(conv.check_piece, piece, pieces.release) for piece in pieces), threads):
-            problems.extend(found)
-    return problems
+    result = convert(vcf_path, None, threads=threads, checks=Checks(line_scan=False))
+    for problem in result.problems:
+        if problem.line is None or isinstance(problem, CompressionError):
+            raise problem
+    return result.problems
 
 
 def _in_order(pool: ThreadPoolExecutor, tasks: Iterable[Callable[[], T]], window: int) -> Iterator[T]:
@@ -969,39 +1251,149 @@ def _in_order(pool: ThreadPoolExecutor, tasks: Iterable[Callable[[], T]], window
             fut.cancel()
 
 
+class _Order:
+    """The sort order of records, checked in file order: each contig in one block, positions non-decreasing.
+
+    ``spans``: contig -> [first position, its line, last position, its line].
+    """
+
+    def __init__(self, error: Callable[..., VcfConversionError]):
+        self.error = error
+        self.spans: dict[str, list[int]] = {}
+        self.last_contig: str | None = None
+        self.last_pos = 0
+
+    def add(self, seen: Iterable[tuple[str, int, int]], problems: list[VcfConversionError]) -> None:
+        spans = self.spans
+        for chrom, pos, line in seen:
+            if chrom != self.last_contig:
+                if chrom in spans:
+                    problems.append(
+                        self.error(
+                            line,
+                            "CHROM",
+                            f"records for {chrom} appear again after {self.last_contig}; sort with 'bcftools sort'",
+                            "unsorted",
+                        )
+                    )
+                else:
+                    spans[chrom] = [pos, line, pos, line]
+                self.last_contig, self.last_pos = chrom, pos
+            else:
+                if pos < self.last_pos:
+                    problems.append(
+                        self.error(
+                            line,
+                            "POS",
+                            f"POS {pos} comes after {self.last_pos} on {chrom}; sort with 'bcftools sort'",
+                            "unsorted",
+                        )
+                    )
+                self.last_pos = pos
+            span = spans[chrom]
+            if pos >= span[2]:
+                span[2], span[3] = pos, line
+
+
 def _convert(
     path: Path,
-    out: Path,
+    out: Path | None,
     vc: int,
     sc: int,
     level: int,
     threads: int,
     on_chunk: ChunkConsumer | None,
     dtypes: dict[str, np.dtype],
+    checks: Checks | None,
+    read_text: Callable[[Path], Iterator[bytes]] | None,
 ) -> ConversionResult:
-    header, text = _open_text(path)
-    n_records = count_records(path)
-    if n_records is None:
-        raise VcfConversionError(f"{path}: no tabix index with record counts (tabix -p vcf {path.name})")
-    root = zarr.open_group(str(out), mode="w-", zarr_format=2)
-    conv = _Converter(path, header, root, vc, sc, level, {k: np.dtype(v) for k, v in dtypes.items()})
-    conv.create_arrays(n_records)
-    pieces = _Pieces(text, vc, n_buffers=threads + 1)
-    n_read = 0
+    keep_going = checks is not None
+    problems: list[VcfConversionError] = []
+    blocks = read_text(path) if read_text is not None else iter_bgzf_blocks(path)
+    try:
+        header, header_text, rest = _read_header(path, blocks, strict=not keep_going)
+    except CompressionError as error:
+        if not keep_going:
+            raise
+        return ConversionResult(0, 0, [], problems=[_compression_problem(error, None)], readable=False)
+    except VcfConversionError as error:
+        if not keep_going:
+            raise
+        error.code = error.code or "malformed_header"
+        return ConversionResult(0, 0, [], problems=[error])
+    if keep_going:
+        assert checks is not None
+        problems.extend(_header_problems(path, header_text, checks))
+        if any(p.code == "missing_gt" and p.column is None for p in problems):  # no sample columns: stop here
+            return ConversionResult(0, 0, [], problems=problems, header_lines=header.n_lines)
 
-    def chunks() -> Iterator[Callable[[], tuple[int, dict[str, np.ndarray], AlleleCounts, tuple]]]:
-        nonlocal n_read
+    def text() -> Iterator[bytes]:
+        if rest:
+            yield rest
+        yield from blocks
+
+    n_records = count_records(path) if read_text is None else None
+    if n_records is None and not keep_going:
+        raise VcfConversionError(f"{path}: no tabix index with record counts (tabix -p vcf {path.name})")
+    root = None
+    if out is not None and n_records is not None:
+        root = zarr.open_group(str(out), mode="w-", zarr_format=2)
+    conv = _Converter(
+        path, header, root, vc, sc, level, {k: np.dtype(v) for k, v in dtypes.items()}, checks or _NO_CHECKS
+    )
+    if root is not None:
+        conv.create_arrays(n_records)
+    pieces = _Pieces(text(), vc, n_buffers=threads + 1, keep_going=keep_going)
+    order = _Order(conv._error)
+    n_read = 0
+    failed = bool(problems)
+    overflow = False
+
+    def chunks() -> Iterator[Callable[[], Chunk]]:
+        nonlocal n_read, overflow
         for piece in pieces:
-            if n_read + piece.n_lines > n_records:
-                raise VcfConversionError(f"{path}: more records than its index counts ({n_records}); re-index it")
-            yield partial(conv.encode_chunk, n_read, piece, pieces.release)
+            write = not failed
+            if n_records is not None and n_read + piece.n_lines > n_records:
+                if not keep_going:
+                    raise VcfConversionError(f"{path}: more records than its index counts ({n_records}); re-index it")
+                overflow, write = True, False
+            yield partial(conv.encode_chunk, n_read, piece, pieces.release, write)
             n_read += piece.n_lines
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for v0, fixed, counts, carriers in _in_order(pool, chunks(), threads):
-            if on_chunk is not None:
-                on_chunk(v0, fixed, counts, carriers)
-    if n_read != n_records:
-        raise VcfConversionError(f"{path}: {n_read} records read but its index counts {n_records}; re-index it")
-    VcfZarrIndexer(out).create_index()
-    return ConversionResult(len(header.samples), n_read, conv.format_fields, conv.skipped)
+        for chunk in _in_order(pool, chunks(), threads):
+            if keep_going:
+                problems.extend(chunk.problems)
+                if checks is not None and checks.line_scan:
+                    order.add(chunk.seen, problems)
+                failed = failed or bool(problems) or overflow
+            if not failed and on_chunk is not None and chunk.fixed is not None:
+                on_chunk(chunk)
+    readable = pieces.error is None
+    if pieces.error is not None:
+        problems.append(_compression_problem(pieces.error, header.n_lines + pieces.error_line))
+    elif n_records is not None and n_read != n_records:
+        message = f"{n_read} records read but its index counts {n_records}; re-index it"
+        if not keep_going:
+            raise VcfConversionError(f"{path}: {message}")
+        problems.append(VcfConversionError(f"{path}: {message}", column="index", detail=message, code="index_count"))
+    written = root is not None and not problems
+    if written:
+        assert out is not None
+        VcfZarrIndexer(out).create_index()
+    return ConversionResult(
+        len(header.samples),
+        n_read,
+        conv.format_fields,
+        conv.skipped,
+        problems=problems,
+        header_lines=header.n_lines,
+        contig_spans=order.spans,
+        readable=readable,
+        written=written,
+        indexed=n_records is not None,
+    )
+
+
+def _compression_problem(error: CompressionError, line: int | None) -> VcfConversionError:
+    return VcfConversionError(str(error), line=line, detail=str(error), code="corrupt_compression")

@@ -5,13 +5,17 @@ Plain Python, no Django: reading and checking a bundle needs no database.
 Every problem is reported with file, line and column; nothing stops at the
 first one.
 
-A provider delivers withdrawn participants' data too (their clinical rows and
-somatic files; the joint-called germline VCF is not re-made per withdrawal).
-Every row is checked, then those of participants marked ``withdrawn`` in
-participants.tsv are left out of ``Bundle.rows``, counted per file in
-``Bundle.left_out``; their somatic files are not copied
-(:func:`copy_somatic_files`). Data for someone not in participants.tsv at
-all stays an error.
+A provider delivers withdrawn participants' data too (their clinical rows,
+somatic files and germline columns: the joint-called germline VCF is not
+re-made per withdrawal). Every row is checked, then those of participants
+marked ``withdrawn`` in participants.tsv are left out of ``Bundle.rows``,
+counted per file in ``Bundle.left_out``; their somatic files are not copied
+(:func:`copy_somatic_files`); their germline columns stay in the genotype
+store, masked (no read of the portal sees them). Data for someone not in
+participants.tsv at all stays an error.
+
+The germline VCF is read once: the pass that checks it can write the
+genotype store at the same time (``germline_store`` of :func:`read_bundle`).
 """
 
 from __future__ import annotations
@@ -22,12 +26,14 @@ import json
 import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from genomics.validate import Problem, validate_germline_vcf, validate_somatic_vcf
+from genomics.vcfzarr import DEFAULT_THREADS, VcfConversionError, read_header
 from participants import vocabularies as vocab
 
 FORMAT_VERSION = 1
@@ -213,6 +219,9 @@ class Bundle:
 
     def consenting_ids(self) -> list[str]:
         return [r["participant_id"] for r in self.rows.get(PARTICIPANTS, []) if r["consent_status"] == vocab.CONSENTING]
+
+    def withdrawn_ids(self) -> list[str]:
+        return [r["participant_id"] for r in self.rows.get(PARTICIPANTS, []) if r["consent_status"] == vocab.WITHDRAWN]
 
 
 def _problem(file: str, line: int | None, column: str | None, code: str, message: str) -> Problem:
@@ -463,7 +472,8 @@ def left_out_lines(left_out: dict[str, int]) -> list[str]:
     for name, n in left_out.items():
         one, many = LEFT_OUT_UNITS.get(name, ("row", "rows"))
         shown = f"{name}/" if name == SOMATIC_DIR else name
-        lines.append(f"{shown}: {n} {one if n == 1 else many} of withdrawn participants left out")
+        what = "masked in the genotype store" if name == GERMLINE else "left out"
+        lines.append(f"{shown}: {n} {one if n == 1 else many} of withdrawn participants {what}")
     return lines
 
 
@@ -489,8 +499,20 @@ def _relative(problem: Problem, root: Path) -> Problem:
     return Problem(file=name, line=problem.line, field=problem.field, code=problem.code, message=problem.message)
 
 
-def read_bundle(path: str | Path, *, known_hpo: set[str] | None = None, check_vcfs: bool = True) -> Bundle:
-    """Read and check every file of a bundle; ``bundle.problems`` lists them all."""
+def read_bundle(
+    path: str | Path,
+    *,
+    known_hpo: set[str] | None = None,
+    check_vcfs: bool = True,
+    germline_store: Path | None = None,
+    workers: int = DEFAULT_THREADS,
+) -> Bundle:
+    """Read and check every file of a bundle; ``bundle.problems`` lists them all.
+
+    ``germline_store``: when the tables have no problem, the pass that checks
+    the germline VCF also writes the genotype store there (``workers``
+    threads); it is left there only if the whole bundle has no problem.
+    """
     root = Path(path)
     bundle = Bundle(path=root)
     if not root.is_dir():
@@ -508,22 +530,45 @@ def read_bundle(path: str | Path, *, known_hpo: set[str] | None = None, check_vc
     if not germline.exists():
         bundle.problems.append(_problem(GERMLINE, None, None, "missing_file", "file is missing from the bundle"))
     elif bundle.rows.get(PARTICIPANTS):
-        vcf_problems = validate_germline_vcf(germline, bundle.consenting_ids(), max_per_code=50)
+        withdrawn = bundle.withdrawn_ids()
+        vcf_problems = validate_germline_vcf(
+            germline,
+            bundle.consenting_ids(),
+            allowed_samples=withdrawn,
+            max_per_code=50,
+            store=germline_store if not bundle.problems else None,
+            workers=workers,
+        )
         bundle.problems.extend(_relative(p, root) for p in vcf_problems)
-    for row in bundle.rows.get(TUMOURS, []):
-        somatic = root / somatic_vcf(row["tumour_sample_id"])
-        if not somatic.exists():
-            bundle.problems.append(
-                _problem(
-                    f"{SOMATIC_DIR}/{somatic.name}",
-                    None,
-                    None,
-                    "missing_file",
-                    f"somatic VCF for tumour {row['tumour_sample_id']} ({TUMOURS} line {row['_line']}) is missing",
+        if not vcf_problems:
+            try:
+                columns = set(read_header(germline).samples)
+            except VcfConversionError:
+                columns = set()
+            if masked := len(columns.intersection(withdrawn)):  # held in the store, masked
+                bundle.left_out[GERMLINE] = masked
+    # Thousands of small files: checked by ``workers`` threads (htslib reads without the GIL), reported in order.
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        checked = [
+            (row, somatic, pool.submit(validate_somatic_vcf, somatic, max_per_code=20) if somatic.exists() else None)
+            for row in bundle.rows.get(TUMOURS, [])
+            for somatic in [root / somatic_vcf(row["tumour_sample_id"])]
+        ]
+        for row, somatic, found in checked:
+            if found is None:
+                bundle.problems.append(
+                    _problem(
+                        f"{SOMATIC_DIR}/{somatic.name}",
+                        None,
+                        None,
+                        "missing_file",
+                        f"somatic VCF for tumour {row['tumour_sample_id']} ({TUMOURS} line {row['_line']}) is missing",
+                    )
                 )
-            )
-            continue
-        bundle.problems.extend(_relative(p, root) for p in validate_somatic_vcf(somatic, max_per_code=20))
+            else:
+                bundle.problems.extend(_relative(p, root) for p in found.result())
+    if bundle.problems and germline_store is not None:
+        shutil.rmtree(germline_store, ignore_errors=True)
     return bundle
 
 

@@ -1,8 +1,9 @@
 """Writes about participants.
 
-Ingesting a data release: validate everything, then build the genotype
-store and load the rows in one transaction. A refused or failed ingest leaves
-the database and DATA_ROOT as they were.
+Ingesting a data release: validate everything (the germline VCF in the same
+pass that writes the genotype store, into a staging directory), then load
+the rows in one transaction. A refused or failed ingest leaves the database
+and DATA_ROOT as they were.
 
 The withdrawal register: withdrawals recorded between releases, one at a
 time by governance reviewers or as a provider's list, all or none, each
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from audit.models import AuditAction, AuditOutcome
 from audit.services import record
-from genomics.store import GenotypeStore, import_vcf
+from genomics.store import GenotypeStore
 from genomics.validate import Problem
 from genomics.vcfzarr import DEFAULT_THREADS
 from participants import bundle as fmt
@@ -99,22 +100,23 @@ def release_ingest(
                 "the HPO ontology is not loaded: run `python manage.py load_ontology` first",
             )
         )
-    bundle = fmt.read_bundle(bundle_path, known_hpo=known_hpo or None)
-    problems.extend(bundle.problems)
-    if problems:
-        raise _refuse(problems, name=name, by=by)
-
     final = release_dir(name)
     created_parent = not final.parent.exists()
+    if problems:  # the name or the ontology: check the bundle, write nothing
+        bundle = fmt.read_bundle(bundle_path, known_hpo=known_hpo or None, workers=workers)
+        raise _refuse([*problems, *bundle.problems], name=name, by=by)
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.staging-", dir=final.parent))
     moved = False
     try:
+        # One pass over the germline VCF checks it and, when all is well, writes the store.
+        bundle = fmt.read_bundle(bundle_path, known_hpo=known_hpo, germline_store=staging / "store", workers=workers)
+        if bundle.problems:
+            raise _refuse(bundle.problems, name=name, by=by)
         checksum = fmt.bundle_checksum(bundle_path)
         for file in (fmt.GERMLINE, fmt.GERMLINE + ".tbi"):
             shutil.copy2(bundle_path / file, staging / file)
         fmt.copy_somatic_files(bundle, staging)  # withdrawn participants' files stay behind
-        import_vcf(staging / fmt.GERMLINE, staging / "store", workers=workers)
         sample_index = {sid: i for i, sid in enumerate(GenotypeStore(staging / "store").sample_ids)}
         with transaction.atomic():
             loaded = release_load(

@@ -183,8 +183,8 @@ class AlleleFrequencies(JobType):
     def run_block(self, ctx, block: dict[str, Any], out: Path) -> None:
         cohorts = {str(i.position): i.sample_indices for i in ctx.inputs}
         annotation, counts = raw_counts(
-            ctx.store, cohorts, gene=block["gene"], region=(block["contig"], block["start"], block["end"]),
-            consequences=ctx.parameters["consequences"],
+            ctx.store, cohorts, mask=genotypes.release_mask(ctx.release), gene=block["gene"],
+            region=(block["contig"], block["start"], block["end"]), consequences=ctx.parameters["consequences"],
         )  # fmt: skip
         columns = {name: annotation.column(name) for name in annotation.column_names}
         for key, c in counts.items():
@@ -269,15 +269,17 @@ def raw_counts(
     store,
     cohorts: Mapping[str, Sequence[int]],
     *,
+    mask: genotypes.SampleMask,
     gene: str | None,
     region: tuple[str, int, int] | None,
     consequences: Sequence[str] = (),
 ) -> tuple[pa.Table, dict[str, AlleleCounts]]:
     """The runner's computation before disclosure control: the variants'
-    annotation and each cohort's raw counts (``cohorts``: name -> store columns).
+    annotation and each cohort's raw counts (``cohorts``: name -> store columns;
+    ``mask``: the columns the release lets be read).
     Tests check it against bcftools +fill-tags on the same samples."""
     annotation = genotypes.variants(store, gene=gene, region=region)
-    counted = genotypes.counts_by_cohort(store, cohorts, gene=gene, region=region)
+    counted = genotypes.counts_by_cohort(store, cohorts, mask=mask, gene=gene, region=region)
     assert np.array_equal(annotation.column("variant_index").to_numpy(), counted.variant_index)
     by_cohort = dict(counted.by_cohort)
     if consequences:

@@ -11,7 +11,8 @@ Two kinds of withdrawn participant are given arbitrary data in each draw:
 Every count (with the total and its breakdowns, and each criterion's own,
 by every path: per-value counts, rollup, database, genotype store), the kept
 per-value counts and rollup, every carrier lookup and allele count through
-the sample mask, the members an analysis gets, summaries and comparisons of
+the sample mask, every genotype chunk and matrix and a PLINK export read
+through it, the members an analysis gets, summaries and comparisons of
 saved cohorts are then the same as when they have no data at all.
 
 Cohort-AF filters (``max_cohort_af``) are left out here: the store's
@@ -41,7 +42,8 @@ from cohorts.criteria import parse
 from cohorts.genotypes import release_genotypes
 from cohorts.selectors import cohort_compare, cohort_summary
 from cohorts.services import cohort_create, cohort_members_for_job, criterion_counts
-from genomics.store import GenotypeStore, import_vcf
+from genomics.store import GenotypeStore
+from genomics.validate import validate_germline_vcf
 from genomics.vcf import tabix_index, vcf_header_lines
 from participants import bundle as fmt
 from participants import vocabularies as vocab
@@ -251,16 +253,23 @@ def _write_bundle(folder: Path, withdrawn: dict) -> None:
     tabix_index(folder / fmt.GERMLINE)
 
 
+def ids_of(ids: list[str], sample_index) -> list[str]:
+    return [ids[int(i)] for i in sample_index]
+
+
 def _outputs(*, root: Path, withdrawn: dict, saved_before: bool, by, project, record: bool = True) -> dict:
     """Everything the portal can answer about the release, with ``withdrawn``
     given their data (``record=False``: the register withdrawals are not made)."""
     name = f"prop-{uuid.uuid4().hex[:10]}"
     folder = root / name
     _write_bundle(folder, withdrawn)
+    store = root / "data" / store_path_for(name)
     bundle = fmt.read_bundle(folder, known_hpo=set(HpoTerm.objects.values_list("id", flat=True)), check_vcfs=False)
     assert bundle.problems == [], [str(p) for p in bundle.problems]
-    store = root / "data" / store_path_for(name)
-    import_vcf(folder / fmt.GERMLINE, store)
+    # The germline VCF, withdrawn columns and all, is checked in the pass that writes the store.
+    germline = folder / fmt.GERMLINE
+    ok = validate_germline_vcf(germline, bundle.consenting_ids(), allowed_samples=bundle.withdrawn_ids(), store=store)
+    assert ok == [], [str(p) for p in ok]
     index = {sid: i for i, sid in enumerate(GenotypeStore(store).sample_ids)}
     release_load(rows=rows_from_bundle(bundle, name=name, checksum="0" * 64, sample_index=index))
 
@@ -293,6 +302,11 @@ def _outputs(*, root: Path, withdrawn: dict, saved_before: bool, by, project, re
     counts = genotypes.allele_counts().for_group("usable")
     out["allele counts"] = [a.tolist() for a in (counts.ac, counts.an, counts.n_het, counts.n_hom_alt)]
     out["allele counts BRCA1"] = genotypes.allele_counts(gene="BRCA1").for_group("usable").ac.tolist()
+    chunks = list(genotypes.iter_chunks(fields=("GT",)))
+    out["genotype chunks"] = [(c.variant_index.tolist(), ids_of(ids, c.sample_index), c.gt.tolist()) for c in chunks]
+    out["genotype matrix BRCA1"] = genotypes.genotype_matrix(gene="BRCA1").tolist()
+    prefix = genotypes.export_plink(root / f"{name}-export")
+    out["plink export"] = [Path(f"{prefix}.{ext}").read_bytes() for ext in ("bed", "bim", "fam")]
     for i, cohort in enumerate(cohorts):
         cohort.refresh_from_db()
         out[f"cohort {i}"] = (cohort_members_for_job(cohort=cohort), cohort_summary(cohort=cohort))

@@ -45,7 +45,7 @@ def _reference(name: str) -> list[list[str]]:
 )
 def test_counts_match_bcftools_fill_tags_for_overlapping_cohorts(store, cohorts, reference, selection):
     rows = _reference(reference)
-    annotation, counts = raw_counts(store, cohorts, **selection)
+    annotation, counts = raw_counts(store, cohorts, mask=store.every_sample(), **selection)
     assert annotation.column("position").to_pylist() == [int(r[1]) for r in rows]
     assert annotation.column("alt").to_pylist() == [r[3] for r in rows]
     for name, offset in (("A", 4), ("B", 9)):
@@ -60,13 +60,15 @@ def test_counts_match_bcftools_fill_tags_for_overlapping_cohorts(store, cohorts,
 
 
 def test_overlapping_cohorts_are_each_counted_in_full(store, cohorts):
-    _, together = raw_counts(store, cohorts, gene="PRKN", region=None)
-    _, alone = raw_counts(store, {"B": cohorts["B"]}, gene="PRKN", region=None)
+    _, together = raw_counts(store, cohorts, mask=store.every_sample(), gene="PRKN", region=None)
+    _, alone = raw_counts(store, {"B": cohorts["B"]}, mask=store.every_sample(), gene="PRKN", region=None)
     assert together["B"].ac.tolist() == alone["B"].ac.tolist()
 
 
 def test_a_consequence_filter_keeps_only_those_variants(store, cohorts):
-    annotation, counts = raw_counts(store, cohorts, gene="PRKN", region=None, consequences=["missense"])
+    annotation, counts = raw_counts(
+        store, cohorts, mask=store.every_sample(), gene="PRKN", region=None, consequences=["missense"]
+    )
     assert set(annotation.column("csq").to_pylist()) <= {"missense_variant"}
     assert len(counts["A"].ac) == annotation.num_rows
 

@@ -28,7 +28,7 @@ def _read_tsv(path, skip_comments=True):
 def test_allele_counts_whole_cohort_match_bcftools_fill_tags(store, fixtures_dir):
     ref = _read_tsv(fixtures_dir / "bcftools_fill_tags_all.tsv")
 
-    counts = store.allele_counts().for_group("all")
+    counts = store.allele_counts(mask=store.every_sample()).for_group("all")
 
     assert len(ref) == store.n_variants
     np.testing.assert_array_equal(counts.ac[:, 0], [int(r[4]) for r in ref])
@@ -44,7 +44,7 @@ def test_allele_counts_by_ancestry_group_match_bcftools_fill_tags(store, fixture
     ref = np.array([line.split("\t")[2:] for line in lines[1:]], dtype=np.int64)
     columns = {name: ref[:, i] for i, name in enumerate(header[2:])}
 
-    result = store.allele_counts(cohort_groups)
+    result = store.allele_counts(cohort_groups, mask=store.every_sample())
 
     for group in ("AFR", "EAS", "EUR", "SAS"):
         c = result.for_group(group)
@@ -57,7 +57,7 @@ def test_allele_counts_by_ancestry_group_match_bcftools_fill_tags(store, fixture
 def test_allele_counts_match_plink2_freq_counts(store, fixtures_dir):
     ref = _read_tsv(fixtures_dir / "plink2.acount")
 
-    counts = store.allele_counts().counts
+    counts = store.allele_counts(mask=store.every_sample()).counts
 
     np.testing.assert_array_equal(counts.ac[:, 0], [int(r[4]) for r in ref])
     np.testing.assert_array_equal(counts.an[:, 0], [int(r[5]) for r in ref])
@@ -68,7 +68,7 @@ def test_variant_and_sample_missingness_match_plink2_missing(store, fixtures_dir
     smiss = {r[0]: int(r[1]) for r in _read_tsv(fixtures_dir / "plink2.smiss")}
 
     per_variant, per_sample = [], np.zeros(store.n_samples, dtype=np.int64)
-    for chunk in store.iter_chunks():
+    for chunk in store.iter_chunks(mask=store.every_sample()):
         per_variant.append(variant_missingness(chunk.gt))
         per_sample += sample_missingness(chunk.gt)
 
@@ -77,10 +77,10 @@ def test_variant_and_sample_missingness_match_plink2_missing(store, fixtures_dir
 
 
 def test_region_counts_equal_the_matching_rows_of_whole_cohort_counts(store):
-    everything = store.allele_counts().counts
+    everything = store.allele_counts(mask=store.every_sample()).counts
     idx = store.variant_indices(region="chr17")
 
-    regional = store.allele_counts(region="chr17").counts
+    regional = store.allele_counts(region="chr17", mask=store.every_sample()).counts
 
     np.testing.assert_array_equal(regional.ac, everything.ac[idx])
     np.testing.assert_array_equal(regional.an, everything.an[idx])

@@ -60,7 +60,7 @@ def test_store_variant_table_matches_bcftools_query(store, fixtures_dir):
 def test_store_genotypes_match_bcftools_query(store, reference_genotypes):
     sites, ref_alt_counts = reference_genotypes
 
-    matrix = store.genotype_matrix()
+    matrix = store.genotype_matrix(mask=store.every_sample())
 
     np.testing.assert_array_equal(alt_allele_count(matrix), ref_alt_counts)
 
@@ -68,7 +68,7 @@ def test_store_genotypes_match_bcftools_query(store, reference_genotypes):
 def test_store_keeps_ad_dp_gq_of_every_call(store, cohort_vcf):
     import pysam
 
-    chunk = next(store.iter_chunks(fields=("GT", "AD", "DP", "GQ")))
+    chunk = next(store.iter_chunks(mask=store.every_sample(), fields=("GT", "AD", "DP", "GQ")))
     with pysam.VariantFile(str(cohort_vcf)) as vf:
         records = [r for _, r in zip(range(len(chunk.variant_index)), vf.fetch(), strict=False)]
 
@@ -85,13 +85,13 @@ def test_store_keeps_ad_dp_gq_of_every_call(store, cohort_vcf):
 
 @pytest.mark.parametrize("region", ["chr17", "chr13:32315474-32400266", ("chr2", 1, 170_000_000), "chr5:1-1"])
 def test_reading_a_region_and_sample_subset_equals_slicing_the_full_matrix(store, region):
-    full = store.genotype_matrix()
+    full = store.genotype_matrix(mask=store.every_sample())
     variants = store.variants().to_pylist()
     contig, start, end = parse_region(region)
     expected_rows = [i for i, v in enumerate(variants) if v["contig"] == contig and start <= v["position"] <= end]
     subset = [store.sample_ids[i] for i in (41, 3, 17, 16, 59, 0)]  # unsorted, across sample chunks
 
-    got = store.genotype_matrix(region=region, samples=subset)
+    got = store.genotype_matrix(mask=store.every_sample(), region=region, samples=subset)
 
     np.testing.assert_array_equal(store.variant_indices(region=region), expected_rows)
     np.testing.assert_array_equal(got, full[expected_rows][:, [41, 3, 17, 16, 59, 0]])
@@ -109,7 +109,7 @@ def test_gene_selection_returns_variants_annotated_with_the_gene(store):
 
 
 def test_chunks_never_exceed_the_zarr_variant_chunk(store):
-    chunks = list(store.iter_chunks(samples=store.sample_ids[:5]))
+    chunks = list(store.iter_chunks(mask=store.every_sample(), samples=store.sample_ids[:5]))
 
     assert len(chunks) == math.ceil(store.n_variants / store.variants_chunk_size)
     assert max(len(c.variant_index) for c in chunks) <= store.variants_chunk_size
@@ -141,8 +141,8 @@ def test_carrier_index_rows_match_bcftools_non_reference_calls(store, fixtures_d
 
 def _direct_scan(store, *, gene=None, consequences=None, max_popaf=None, max_cohort_af=None, genotype="any"):
     variants = store.variants().to_pylist()
-    alt = alt_allele_count(store.genotype_matrix())
-    counts = store.allele_counts().counts
+    alt = alt_allele_count(store.genotype_matrix(mask=store.every_sample()))
+    counts = store.allele_counts(mask=store.every_sample()).counts
     af = counts.af[:, 0]
     found = set()
     for i, v in enumerate(variants):
@@ -173,17 +173,17 @@ def _direct_scan(store, *, gene=None, consequences=None, max_popaf=None, max_coh
 def test_carrier_queries_agree_with_a_direct_scan_of_the_genotypes(store, filters):
     expected = _direct_scan(store, **filters)
 
-    got = store.carriers(**filters)
+    got = store.carriers(mask=store.every_sample(), **filters)
 
     assert got == expected
-    assert store.carrier_ids(**filters) == {store.sample_ids[i] for i in expected}
+    assert store.carrier_ids(mask=store.every_sample(), **filters) == {store.sample_ids[i] for i in expected}
 
 
 def test_carriers_finds_the_spiked_loss_of_function_proband(store, fixtures_dir):
     truth = [line.split("\t") for line in (fixtures_dir / "truth.tsv").read_text().splitlines()[1:]]
     spike = next(t for t in truth if t[0] == "spike" and t[5] == "BRCA1")
 
-    carriers = store.carrier_ids(gene="BRCA1", consequences=["stop_gained"], genotype="het")
+    carriers = store.carrier_ids(mask=store.every_sample(), gene="BRCA1", consequences=["stop_gained"], genotype="het")
 
     assert set(spike[7].split(",")) <= carriers
 
@@ -193,20 +193,20 @@ def test_repeated_carrier_queries_answer_the_same_from_threads(store):
 
     filters = [{"gene": "BRCA1"}, {"consequences": LOF, "max_popaf": 0.001}, {"gene": "APOE", "genotype": "hom"}]
     expected = [_direct_scan(store, **f) for f in filters]
-    first = store.carriers(**filters[0])
+    first = store.carriers(mask=store.every_sample(), **filters[0])
     first.clear()  # callers own what they get back; the kept answer is untouched
     with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda f: store.carriers(**f), filters * 8))
+        answers = list(pool.map(lambda f: store.carriers(mask=store.every_sample(), **f), filters * 8))
     assert answers == expected * 8
 
 
 def test_carriers_rejects_an_unknown_genotype_filter(store):
     with pytest.raises(ValueError, match="genotype"):
-        store.carriers(gene="BRCA1", genotype="compound")
+        store.carriers(mask=store.every_sample(), gene="BRCA1", genotype="compound")
 
 
 def test_plink_export_is_identical_to_plink2_make_bed(store, fixtures_dir, tmp_path):
-    prefix = export_plink(store, tmp_path / "cohort")
+    prefix = export_plink(store, tmp_path / "cohort", mask=store.every_sample())
 
     assert (tmp_path / "cohort.bed").read_bytes() == (fixtures_dir / "plink2_ref.bed").read_bytes()
     ours = [line.split("\t") for line in (tmp_path / "cohort.bim").read_text().splitlines()]
@@ -219,7 +219,7 @@ def test_plink_export_of_a_gene_and_sample_subset_has_matching_dimensions(store,
     samples = store.sample_ids[:7]
     n_variants = len(store.variant_indices(gene="TTN"))
 
-    export_plink(store, tmp_path / "ttn", gene="TTN", samples=samples)
+    export_plink(store, tmp_path / "ttn", mask=store.every_sample(), gene="TTN", samples=samples)
 
     assert len((tmp_path / "ttn.bim").read_text().splitlines()) == n_variants
     assert len((tmp_path / "ttn.fam").read_text().splitlines()) == 7
@@ -257,7 +257,7 @@ def test_opening_a_directory_that_is_not_a_store_fails_clearly(tmp_path):
 
 def test_unknown_sample_in_a_subset_is_named(store):
     with pytest.raises(KeyError, match="NOT_A_SAMPLE"):
-        next(store.iter_chunks(samples=["NOT_A_SAMPLE"]))
+        next(store.iter_chunks(mask=store.every_sample(), samples=["NOT_A_SAMPLE"]))
 
 
 @pytest.mark.parametrize(

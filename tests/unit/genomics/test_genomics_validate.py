@@ -259,3 +259,60 @@ def test_every_bad_call_is_reported_with_its_line_sample_and_field(tmp_path, lin
     assert (line + 11, f"sample {samples[2]}", "ploidy above 2 is not supported in FORMAT/GT") in calls
     assert (line + 12, f"sample {samples[5]}", "more than two values (REF and ALT depths) in FORMAT/AD") in calls
     assert len(calls) >= 3  # htslib names at most the first line it cannot parse
+
+
+def test_columns_of_allowed_samples_are_accepted_and_others_are_still_unexpected(cohort_vcf, samples):
+    expected, allowed = samples[2:], samples[:1]  # a withdrawn participant's column stays in a joint-called VCF
+
+    problems = validate_germline_vcf(cohort_vcf, expected, allowed_samples=allowed)
+
+    assert [(p.code, p.field) for p in problems] == [("unexpected_sample", f"sample column 11 ({samples[1]})")]
+
+
+def test_the_checking_pass_writes_the_store_when_the_file_is_valid(tmp_path, cohort_vcf, samples):
+    from genomics.store import GenotypeStore
+
+    assert validate_germline_vcf(cohort_vcf, samples, store=tmp_path / "store") == []
+
+    store = GenotypeStore(tmp_path / "store")
+    assert store.sample_ids == samples
+    assert (tmp_path / "store" / "packed" / "genotypes.bed").exists()
+
+
+def test_the_checking_pass_leaves_no_store_behind_when_it_finds_a_problem(tmp_path, lines, header_end, samples):
+    bad = list(lines)
+    cols = bad[header_end + 1 + 1500].split("\t")
+    cols[9] = "0/7:1,1:2:3"
+    bad[header_end + 1 + 1500] = "\t".join(cols)
+    path = _write(tmp_path / "late.vcf.gz", bad)
+
+    problems = validate_germline_vcf(path, samples, store=tmp_path / "store")
+
+    assert [(p.code, p.line, p.field) for p in problems] == [
+        ("malformed_call", header_end + 1502, f"sample {samples[0]}")
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["late.vcf.gz", "late.vcf.gz.tbi"]
+
+
+def test_an_index_problem_found_after_the_pass_removes_the_store_it_wrote(tmp_path, cohort_vcf, samples):
+    path = tmp_path / "x.vcf.gz"
+    shutil.copy(cohort_vcf, path)
+    shutil.copy(f"{cohort_vcf}.tbi", f"{path}.tbi")
+    os.utime(f"{path}.tbi", (1_000_000, 1_000_000))
+
+    assert _codes(validate_germline_vcf(path, samples, store=tmp_path / "store")) == ["stale_index"]
+    assert not (tmp_path / "store").exists()
+
+
+def test_a_somatic_record_htslib_cannot_parse_is_reported_at_its_line(tmp_path, fixtures_dir):
+    with gzip.open(fixtures_dir / "somatic.vcf.gz", "rt") as fh:
+        text = fh.read().splitlines()
+    first = next(i for i, line in enumerate(text) if not line.startswith("#"))
+    cols = text[first + 2].split("\t")
+    cols[10] = "0/1:abc,3:7"  # TUMOR's AD is not an integer
+    text[first + 2] = "\t".join(cols)
+    path = _write(tmp_path / "T.vcf.gz", text)
+
+    problems = validate_somatic_vcf(path)
+
+    assert [(p.code, p.line) for p in problems] == [("unparseable_record", first + 3)]
