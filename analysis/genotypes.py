@@ -19,12 +19,16 @@ import numpy as np
 import pyarrow as pa
 from django.conf import settings
 
+from genomics.bed import BedError, PackedGenotypes
 from genomics.kernels import AlleleCounts
 from genomics.store import GenotypeStore, Region, StoreError, parse_region
 
-__all__ = ["CohortCounts", "Region", "StoreError", "counts_by_cohort", "parse_region", "store_for", "variants"]
+__all__ = [
+    "CohortCounts", "Region", "StoreError", "counts_by_cohort", "packed_for", "parse_region", "store_for", "variants",
+]  # fmt: skip
 
 _stores: dict[Path, GenotypeStore] = {}
+_packed: dict[Path, PackedGenotypes] = {}
 _lock = threading.Lock()
 
 
@@ -37,6 +41,31 @@ def store_for(release) -> GenotypeStore:
             store = GenotypeStore(path)
             _stores[path] = store
         return store
+
+
+def packed_prefix(store: GenotypeStore) -> Path:
+    """Where the release's analysis-ready matrix (PLINK 1 .bed/.bim/.fam, store order) is:
+    ``GenotypeStore.packed_prefix`` once ingest writes it, else ``<store>/packed/genotypes``."""
+    prefix = getattr(store, "packed_prefix", None)
+    return Path(prefix) if prefix is not None else store.path / "packed" / "genotypes"
+
+
+def packed_for(release) -> PackedGenotypes:
+    """The release's packed genotype matrix (opened once per process). Its columns are the
+    store's; readers choose samples by mask, so who may be used is decided elsewhere."""
+    store = store_for(release)
+    prefix = packed_prefix(store)
+    with _lock:
+        packed = _packed.get(prefix)
+        if packed is None:
+            try:
+                packed = PackedGenotypes(prefix)
+            except BedError as error:
+                raise StoreError(str(error)) from None
+            if packed.n_samples != store.n_samples or packed.n_variants != store.n_variants:
+                raise StoreError(f"{prefix} does not hold the store's samples and variants")
+            _packed[prefix] = packed
+        return packed
 
 
 def variants(store: GenotypeStore, *, gene: str | None = None, region: Region | None = None) -> pa.Table:

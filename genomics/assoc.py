@@ -238,11 +238,22 @@ def null_fit(x: np.ndarray, y: np.ndarray, *, max_iter: int = 50, tol: float = 1
     y = np.ascontiguousarray(y, dtype=np.float64)
     beta = np.zeros(x.shape[1])
     converged = False
+
+    def loglik(b: np.ndarray) -> float:
+        eta = x @ b
+        return float(np.sum(y * eta - np.logaddexp(0.0, eta)))
+
+    current = loglik(beta)
     for _ in range(max_iter):
         mu = special.expit(x @ beta)
         w = mu * (1 - mu)
         step = np.linalg.solve((x * w[:, None]).T @ x, x.T @ (y - mu))
-        beta = beta + step
+        for _ in range(30):  # step halving: the likelihood never goes down
+            value = loglik(beta + step)
+            if value >= current - 1e-12:
+                break
+            step = step / 2
+        beta, current = beta + step, value
         if np.max(np.abs(step)) < tol:
             converged = True
             break
