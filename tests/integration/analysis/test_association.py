@@ -154,3 +154,24 @@ def test_the_planted_signal_is_the_top_hit_on_the_demo_release(world, demo_sized
     assert top["p"] < 1e-10 and top["p_fisher"] < 1e-10 and top["p_test"] in {"Wald", "Firth"}
     assert top["logistic_or"] > 3 and top["odds_ratio"] > 3
     assert rows[1]["p"] > 1e3 * top["p"]
+
+
+def test_demo_writes_the_packed_matrix_from_the_store_as_plink2_does(release, prepared_release, tmp_path, settings):
+    """Where a store was ingested without its packed matrix, the demo writes it from the store: the
+    same genotypes, in the same order, as plink2 makes from the release's VCF."""
+    import shutil
+
+    from analysis import genotypes
+    from analysis.demo import _ensure_packed
+    from genomics.bed import PackedGenotypes
+
+    source = prepared_release.data_root / store_path_for(RELEASE)
+    reference = ensure_packed(source, prepared_release.bundle_path / fmt.GERMLINE)
+    settings.DATA_ROOT = tmp_path
+    shutil.copytree(source, tmp_path / store_path_for(RELEASE), ignore=shutil.ignore_patterns("packed"))
+    _ensure_packed(release)
+    written = PackedGenotypes(genotypes.packed_prefix(genotypes.store_for(release)))
+    expected = PackedGenotypes(reference)
+    assert (written.n_samples, written.n_variants) == (expected.n_samples, expected.n_variants)
+    samples = np.arange(written.n_samples)
+    assert np.array_equal(written.dosages(samples, dtype=np.int8), expected.dosages(samples, dtype=np.int8))
