@@ -38,6 +38,11 @@ from scipy import special
 Z95 = 1.959963984540054
 
 
+def chi2_sf(x: np.ndarray) -> np.ndarray:
+    """Upper tail of chi-square with 1 df: erfc(sqrt(x / 2)) (exact, and faster than chdtrc)."""
+    return special.erfc(np.sqrt(np.maximum(x, 0.0) / 2.0))
+
+
 # --- allelic tests ---------------------------------------------------------------------------
 
 
@@ -77,7 +82,7 @@ def allelic_tests(cases: np.ndarray, controls: np.ndarray) -> AllelicResult:
     with np.errstate(divide="ignore", invalid="ignore"):
         denom = r1 * r2 * k1 * k2
         chi2 = np.where(denom > 0, n * (a_ * d_ - b_ * c_) ** 2 / denom, np.nan)
-        p_chi2 = np.where(np.isnan(chi2), np.nan, special.chdtrc(1, np.nan_to_num(chi2)))
+        p_chi2 = np.where(np.isnan(chi2), np.nan, chi2_sf(np.nan_to_num(chi2)))
         empty = (a == 0) | (b == 0) | (c == 0) | (d == 0)
         odds = np.where(empty, np.nan, (a_ * d_) / (b_ * c_))
         se = np.where(empty, np.nan, np.sqrt(1 / a_ + 1 / b_ + 1 / c_ + 1 / d_))
@@ -100,7 +105,8 @@ def _lchoose(n, k):  # pragma: no cover - compiled
 @numba.njit(cache=True, nogil=True)
 def _fisher_one(a, b, c, d):  # pragma: no cover - compiled
     """Two-sided Fisher p of [[a, b], [c, d]]: walking out from the mode of the
-    hypergeometric in log space, stopping where terms no longer count."""
+    hypergeometric (terms relative to it, by their ratios), stopping where terms
+    no longer count; in log space where the table seen is beyond double range."""
     r1 = a + b
     k1 = a + c
     n = a + b + c + d
@@ -108,41 +114,95 @@ def _fisher_one(a, b, c, d):  # pragma: no cover - compiled
         return 1.0
     lo = max(0, r1 + k1 - n)
     hi = min(r1, k1)
-
-    def logt(x):
-        return _lchoose(k1, x) + _lchoose(n - k1, r1 - x)
-
-    log_obs = logt(a)
+    base = n - k1 - r1
     mode = int((r1 + 1.0) * (k1 + 1.0) / (n + 2.0))
     mode = min(max(mode, lo), hi)
-    log_mode = logt(mode)
-    limit = log_obs + math.log1p(1e-7)
-    total = 0.0  # sum of t / t_mode
-    kept = 0.0  # sum of t / t_obs over the tables no more likely than the one seen
-    for direction in (1, -1):
-        x = mode if direction == 1 else mode - 1
-        if x < lo:
-            continue
-        lt = logt(x)
+    log_rel = (
+        _lchoose(k1, a) + _lchoose(n - k1, r1 - a) - _lchoose(k1, mode) - _lchoose(n - k1, r1 - mode)
+    )  # log(t_obs / t_mode)
+    if log_rel > -600.0:
+        obs = math.exp(log_rel) * (1.0 + 1e-7)
+        total = 1.0
+        kept = 1.0 if obs >= 1.0 else 0.0
+        t = 1.0
+        x = mode
+        while x < hi:  # upwards
+            t *= (k1 - x) * (r1 - x) / ((x + 1.0) * (base + x + 1.0))
+            x += 1
+            total += t
+            if t <= obs:
+                kept += t
+                if t < 1e-17 * kept:
+                    break
+        t = 1.0
+        x = mode
+        while x > lo:  # downwards
+            t *= x * (base + x) / ((k1 - x + 1.0) * (r1 - x + 1.0))
+            x -= 1
+            total += t
+            if t <= obs:
+                kept += t
+                if t < 1e-17 * kept:
+                    break
+        return min(1.0, kept / total)
+    # the table seen is far in a tail: the terms no more likely than it, relative to it, in logs
+    limit = math.log1p(1e-7)
+    kept = 0.0
+    total = 1.0  # the bulk, relative to the mode: the tail terms add nothing to it
+    t = 1.0
+    x = mode
+    while x < hi:
+        t *= (k1 - x) * (r1 - x) / ((x + 1.0) * (base + x + 1.0))
+        x += 1
+        total += t
+        if t == 0.0:
+            break
+    t = 1.0
+    x = mode
+    while x > lo:
+        t *= x * (base + x) / ((k1 - x + 1.0) * (r1 - x + 1.0))
+        x -= 1
+        total += t
+        if t == 0.0:
+            break
+    kept = 1.0  # the table seen
+    for direction in (1, -1):  # its own tail, away from the mode
+        x = a
+        lt = 0.0  # log(t_x / t_obs)
         while True:
-            total += math.exp(lt - log_mode)
-            if lt <= limit:
-                kept += math.exp(lt - log_obs)
-            if lt < log_mode - 40.0 and lt < log_obs - 40.0:
-                break
             if direction == 1:
                 if x >= hi:
                     break
-                lt += math.log((k1 - x) * (r1 - x) / ((x + 1.0) * (n - k1 - r1 + x + 1.0)))
+                lt += math.log((k1 - x) * (r1 - x) / ((x + 1.0) * (base + x + 1.0)))
                 x += 1
             else:
                 if x <= lo:
                     break
-                lt += math.log(x * (n - k1 - r1 + x) / ((k1 - x + 1.0) * (r1 - x + 1.0)))
+                lt += math.log(x * (base + x) / ((k1 - x + 1.0) * (r1 - x + 1.0)))
                 x -= 1
-    if kept <= 0.0:
-        return 0.0
-    p = math.exp(math.log(kept) + log_obs - log_mode - math.log(total))
+            if lt > 0.0:  # towards the mode: more likely tables are not counted
+                break
+            if lt <= limit:
+                kept += math.exp(lt)
+            if lt < -40.0:
+                break
+    # the other tail: terms on the far side of the mode no more likely than the one seen
+    other = 0.0
+    if a > mode:
+        x = lo
+        lt = _lchoose(k1, lo) + _lchoose(n - k1, r1 - lo) - _lchoose(k1, a) - _lchoose(n - k1, r1 - a)
+        while x < mode and lt <= limit:
+            other += math.exp(lt)
+            lt += math.log((k1 - x) * (r1 - x) / ((x + 1.0) * (base + x + 1.0)))
+            x += 1
+    else:
+        x = hi
+        lt = _lchoose(k1, hi) + _lchoose(n - k1, r1 - hi) - _lchoose(k1, a) - _lchoose(n - k1, r1 - a)
+        while x > mode and lt <= limit:
+            other += math.exp(lt)
+            lt += math.log(x * (base + x) / ((k1 - x + 1.0) * (r1 - x + 1.0)))
+            x -= 1
+    p = math.exp(math.log(kept + other) + log_rel - math.log(total))
     return min(1.0, p)
 
 
@@ -162,43 +222,64 @@ def fisher_exact_2x2(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray)
 
 @numba.njit(cache=True, nogil=True)
 def _hwe_one(hom1, het, hom2):  # pragma: no cover - compiled
-    """Hardy-Weinberg exact p (Wigginton, Cutler and Abecasis 2005), as PLINK 1.9 ``--hardy``."""
+    """Hardy-Weinberg exact p (Wigginton, Cutler and Abecasis 2005), as PLINK 1.9 ``--hardy``:
+    het counts walked out from the mode, by ratios, until the terms no longer count."""
     n = hom1 + het + hom2
     if n == 0:
         return 1.0
     rare = 2 * min(hom1, hom2) + het
     if rare == 0:
         return 1.0
-    probs = np.zeros(rare + 1)
     mid = rare * (2 * n - rare) // (2 * n)
     if (rare & 1) != (mid & 1):
         mid += 1
-    probs[mid] = 1.0
+    # the observed term relative to the mode, by the same ratios
+    rel = 1.0
+    h = mid
+    r = (rare - mid) // 2
+    c = n - h - r
+    while h > het:
+        rel *= h * (h - 1.0) / (4.0 * (r + 1.0) * (c + 1.0))
+        h -= 2
+        r += 1
+        c += 1
+    while h < het:
+        rel *= 4.0 * r * c / ((h + 2.0) * (h + 1.0))
+        h += 2
+        r -= 1
+        c -= 1
+    target = rel * (1 + 1e-7)
     total = 1.0
-    cur_het = mid
-    cur_hom_r = (rare - mid) // 2
-    cur_hom_c = n - cur_het - cur_hom_r
-    while cur_het >= 2:
-        probs[cur_het - 2] = probs[cur_het] * cur_het * (cur_het - 1.0) / (4.0 * (cur_hom_r + 1.0) * (cur_hom_c + 1.0))
-        total += probs[cur_het - 2]
-        cur_het -= 2
-        cur_hom_r += 1
-        cur_hom_c += 1
-    cur_het = mid
-    cur_hom_r = (rare - mid) // 2
-    cur_hom_c = n - cur_het - cur_hom_r
-    while cur_het <= rare - 2:
-        probs[cur_het + 2] = probs[cur_het] * 4.0 * cur_hom_r * cur_hom_c / ((cur_het + 2.0) * (cur_het + 1.0))
-        total += probs[cur_het + 2]
-        cur_het += 2
-        cur_hom_r -= 1
-        cur_hom_c -= 1
-    target = probs[het]
-    p = 0.0
-    for i in range(rare + 1):
-        if probs[i] <= target * (1 + 1e-7):
-            p += probs[i]
-    return min(1.0, p / total)
+    kept = 1.0 if target >= 1.0 else 0.0
+    t = 1.0
+    h = mid
+    r = (rare - mid) // 2
+    c = n - h - r
+    while h >= 2:
+        t *= h * (h - 1.0) / (4.0 * (r + 1.0) * (c + 1.0))
+        h -= 2
+        r += 1
+        c += 1
+        total += t
+        if t <= target:
+            kept += t
+        if t < 1e-17 * total and (t < 1e-17 * kept or kept == 0.0 and t == 0.0):
+            break
+    t = 1.0
+    h = mid
+    r = (rare - mid) // 2
+    c = n - h - r
+    while h <= rare - 2:
+        t *= 4.0 * r * c / ((h + 2.0) * (h + 1.0))
+        h += 2
+        r -= 1
+        c -= 1
+        total += t
+        if t <= target:
+            kept += t
+        if t < 1e-17 * total and (t < 1e-17 * kept or kept == 0.0 and t == 0.0):
+            break
+    return min(1.0, kept / total)
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
@@ -278,7 +359,7 @@ def score_tests(null: NullModel, dosages: np.ndarray) -> tuple[np.ndarray, np.nd
     v = (g * g) @ w - (c * c).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         chi2 = np.where(v > 1e-12 * np.maximum(1.0, (g * g) @ w), u * u / v, np.nan)
-    p = np.where(np.isnan(chi2), np.nan, special.chdtrc(1, np.nan_to_num(chi2)))
+    p = np.where(np.isnan(chi2), np.nan, chi2_sf(np.nan_to_num(chi2)))
     return chi2, p
 
 
@@ -482,7 +563,7 @@ def wald_fits(
         beta[idx], se[idx], ok[idx], firth[idx] = b2, s2, ok2, True
     with np.errstate(divide="ignore", invalid="ignore"):
         z = beta / se
-    p = special.chdtrc(1, np.nan_to_num(z * z, nan=0.0))
+    p = chi2_sf(np.nan_to_num(z * z, nan=0.0))
     p = np.where(np.isfinite(z) & ok, p, np.nan)
     return WaldResult(beta, se, p, firth, ok)
 

@@ -52,16 +52,11 @@ from analysis.jobtype import (
 from analysis.models import JobStage
 from analysis.plots import manhattan, qq_plot
 from genomics import assoc
+from genomics.association import CELLS, GROUPS, TooFewVariants, block_statistics, principal_components
 from genomics.bed import PackedGenotypes
 from participants.models import Participant
 
 COVARIATES = {"sex": "Sex", "age": "Age at consent", "ancestry": "Genetic ancestry (indicators)"}
-GROUPS = ("case", "control")
-CELLS = ("hom_ref", "het", "hom_alt", "missing")
-PCA_MAF = 0.05  # common variants only for the principal components
-PCA_MAX_CANDIDATES = 20_000  # common variants looked at for pruning (evenly spaced)
-PCA_MAX_VARIANTS = 5_000  # pruned variants used for the components
-PRUNE_SAMPLES = 2_000  # r^2 between variants is estimated on at most this many samples
 NULL_FILE = "null.npz"
 
 
@@ -237,7 +232,12 @@ class Association(JobType):
         n_pcs = int(ctx.parameters["n_pcs"])
         if n_pcs:
             ctx.stage(JobStage.READING_GENOTYPES, "Principal components of common, pruned variants")
-            pcs, used = principal_components(packed, samples, n_pcs, _contig_codes(ctx.store))
+            try:
+                pcs, used = principal_components(packed, samples, n_pcs, _contig_codes(ctx.store))
+            except TooFewVariants:
+                raise JobError(
+                    "Too few common variants among the cohorts for principal components: choose 0."
+                ) from None
             ctx.log(f"Principal components from {used:,} common, LD-pruned variants.")
             for k in range(pcs.shape[1]):
                 columns.append(pcs[:, k])
@@ -270,98 +270,6 @@ class Association(JobType):
         ctx.check_cancelled()
         ctx.stage(JobStage.WRITING_RESULTS, "Writing the table")
         ctx.write_table("association", _rows(table, ctx.store))
-
-
-# --- the computation ----------------------------------------------------------------------
-
-
-def block_statistics(
-    packed: PackedGenotypes, samples: np.ndarray, null: assoc.NullModel, start: int, stop: int,
-    parameters: Mapping[str, Any],
-) -> pa.Table:  # fmt: skip
-    """Raw statistics of the variants [start, stop) that pass the filters (before disclosure control).
-    ``samples``: the analysed store columns in order, ``null.y`` their status."""
-    cases, controls = samples[null.y == 1], samples[null.y == 0]
-    counts = packed.group_counts([cases, controls], start, stop)
-    allelic = assoc.allelic_tests(counts[:, 0], counts[:, 1])
-    keep = (allelic.mac >= int(parameters["min_mac"])) & (np.nan_to_num(allelic.maf) >= float(parameters["min_maf"]))
-    idx = np.flatnonzero(keep)
-    n = idx.size
-    p_score = np.full(n, np.nan)
-    beta, se, p_wald = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-    firth = np.zeros(n, dtype=bool)
-    fitted = np.zeros(n, dtype=bool)
-    empty = (allelic.case_alt == 0) | (allelic.case_ref == 0) | (allelic.control_alt == 0) | (allelic.control_ref == 0)
-    # dosages of the kept variants, in sub-blocks bounded in bytes
-    step = max(1, (64 * 1024 * 1024) // (8 * max(1, samples.size)))
-    for a in range(0, n, step):
-        rows = idx[a : a + step]
-        dosages = _dosages(packed, samples, start + rows)
-        _, p_score[a : a + rows.size] = assoc.score_tests(null, dosages)
-        chosen = np.flatnonzero(p_score[a : a + rows.size] < float(parameters["score_threshold"]))
-        if chosen.size:
-            fit = assoc.wald_fits(null, dosages[chosen], firth_needed=empty[rows[chosen]])
-            at = a + chosen
-            beta[at], se[at], p_wald[at], firth[at] = fit.beta, fit.se, fit.p, fit.firth
-            fitted[at] = ~np.isnan(fit.p)
-    out: dict[str, Any] = {"variant_index": pa.array(start + idx, type=pa.int64())}
-    for g, group in enumerate(GROUPS):
-        for c, cell in enumerate(CELLS):
-            out[f"{group}_{cell}"] = pa.array(counts[idx, g, c], type=pa.int64())
-    for name in ("odds_ratio", "ci_low", "ci_high", "p_chi2", "p_fisher", "p_hwe_controls"):
-        out[name] = pa.array(getattr(allelic, name)[idx], type=pa.float64())
-    out["p_score"] = pa.array(p_score)
-    out["beta"], out["se"], out["p_wald"] = pa.array(beta), pa.array(se), pa.array(p_wald)
-    out["fitted"], out["firth"] = pa.array(fitted), pa.array(firth)
-    return pa.table(out)
-
-
-def _dosages(packed: PackedGenotypes, samples: np.ndarray, variants: np.ndarray) -> np.ndarray:
-    """Dosages of chosen variants (sorted): read in runs of consecutive variants."""
-    out = np.empty((variants.size, samples.size))
-    if not variants.size:
-        return out
-    breaks = np.flatnonzero(np.diff(variants) != 1) + 1
-    at = 0
-    for run in np.split(variants, breaks):
-        out[at : at + run.size] = packed.dosages(samples, int(run[0]), int(run[-1]) + 1)
-        at += run.size
-    return out
-
-
-def principal_components(
-    packed: PackedGenotypes, samples: np.ndarray, k: int, contigs: np.ndarray
-) -> tuple[np.ndarray, int]:
-    """Top ``k`` PCs of ``samples`` from common (MAF >= 0.05), LD-pruned (r^2 < 0.2 in windows of
-    50) variants, standardised as plink2 --pca does. Returns (samples x k, variants used)."""
-    counts = packed.group_counts([samples])[:, 0]
-    alt = 2 * counts[:, 2] + counts[:, 1]
-    called = 2 * (counts[:, 0] + counts[:, 1] + counts[:, 2])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        maf = np.where(called > 0, np.minimum(alt, called - alt) / np.maximum(called, 1), 0.0)
-    common = np.flatnonzero(maf >= PCA_MAF)
-    if common.size > PCA_MAX_CANDIDATES:
-        common = common[np.linspace(0, common.size - 1, PCA_MAX_CANDIDATES).round().astype(np.int64)]
-    if common.size < k + 2:
-        raise JobError("Too few common variants among the cohorts for principal components: choose 0.")
-    rng = np.random.default_rng(0)
-    subset = np.sort(rng.choice(samples, size=min(samples.size, PRUNE_SAMPLES), replace=False))
-    step = 2000
-
-    def candidates():
-        for a in range(0, common.size, step):
-            rows = common[a : a + step]
-            yield a, contigs[rows], assoc.standardise(_dosages(packed, subset, rows))
-
-    kept = common[assoc.prune_ld(candidates(), r2=0.2, window=50, max_keep=PCA_MAX_VARIANTS)]
-    width = max(1, (32 * 1024 * 1024) // (8 * samples.size))
-
-    def blocks():
-        for a in range(0, kept.size, width):
-            yield assoc.standardise(_dosages(packed, samples, kept[a : a + width]))
-
-    pcs, _ = assoc.principal_components(blocks, samples.size, min(k, kept.size - 1))
-    return pcs, int(kept.size)
 
 
 def _covariates(release, samples: np.ndarray, chosen: Sequence[str]) -> list[tuple[str, np.ndarray]]:

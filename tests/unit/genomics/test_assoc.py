@@ -83,14 +83,16 @@ def test_fisher_and_hardy_weinberg_match_plink(data):
 
 
 def test_fisher_is_exact_far_in_the_tail_and_on_edges():
-    a = np.array([400, 0, 3, 0, 7])
-    b = np.array([0, 10, 997, 0, 3])
-    c = np.array([0, 10, 0, 5, 2])
-    d = np.array([400, 0, 1000, 5, 8])
+    # the fourth and fifth tables lie beyond 1e-261 of the mode's probability (the log-space walk)
+    a = np.array([400, 0, 3, 480, 300, 0, 7])
+    b = np.array([0, 10, 997, 0, 5, 0, 3])
+    c = np.array([0, 10, 0, 0, 2, 5, 2])
+    d = np.array([400, 0, 1000, 480, 700, 5, 8])
     ours = assoc.fisher_exact_2x2(a, b, c, d)
     for i in range(len(a)):
         ref = stats.fisher_exact([[a[i], b[i]], [c[i], d[i]]])[1]
-        assert ours[i] == pytest.approx(ref, rel=1e-6, abs=1e-300)
+        assert ours[i] == pytest.approx(ref, rel=1e-6, abs=1e-320)
+        assert ref > 0
 
 
 def test_planted_signal_is_the_top_allelic_hit(data):
