@@ -363,6 +363,82 @@ def score_tests(null: NullModel, dosages: np.ndarray) -> tuple[np.ndarray, np.nd
     return chi2, p
 
 
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _score_kernel(bed, v0, v1, bpv, samples, resid, w, wx, l_inv, out):  # pragma: no cover - compiled
+    """Score chi-square of each variant straight from the packed bytes: one pass over the samples,
+    missing dosages set to the mean of the called ones."""
+    n = samples.shape[0]
+    p = wx.shape[1]
+    table = np.array([2.0, -1.0, 1.0, 0.0])
+    for i in numba.prange(v1 - v0):
+        start = 3 + (v0 + i) * bpv
+        b = np.zeros(p)
+        b_miss = np.zeros(p)
+        sum_g = 0.0
+        n_obs = 0
+        u = 0.0
+        ss = 0.0
+        r_miss = 0.0
+        w_miss = 0.0
+        for j in range(n):
+            s = samples[j]
+            g = table[(bed[start + (s >> 2)] >> ((s & 3) * 2)) & 3]
+            if g < 0.0:
+                r_miss += resid[j]
+                w_miss += w[j]
+                for k in range(p):
+                    b_miss[k] += wx[j, k]
+            else:
+                sum_g += g
+                n_obs += 1
+                if g != 0.0:
+                    u += g * resid[j]
+                    ss += g * g * w[j]
+                    for k in range(p):
+                        b[k] += g * wx[j, k]
+        if n_obs == 0:
+            out[i] = np.nan
+            continue
+        mean = sum_g / n_obs
+        u += mean * r_miss
+        ss += mean * mean * w_miss
+        for k in range(p):
+            b[k] += mean * b_miss[k]
+        proj = 0.0
+        for a in range(p):
+            t = 0.0
+            for k in range(a + 1):
+                t += l_inv[a, k] * b[k]
+            proj += t * t
+        v = ss - proj
+        out[i] = u * u / v if v > 1e-12 * max(1.0, ss) else np.nan
+
+
+def score_tests_packed(
+    null: NullModel, packed, samples: np.ndarray, start: int, stop: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`score_tests` of the variants [start, stop) of a packed matrix (``genomics.bed``),
+    ``samples`` the store columns of the null model's rows, in its order, without decoding dosages."""
+    w = null.w
+    wx = np.ascontiguousarray(null.x * w[:, None])
+    l_inv = np.linalg.inv(np.linalg.cholesky(wx.T @ null.x))
+    chi2 = np.empty(stop - start)
+    _score_kernel(
+        packed._bytes,
+        start,
+        stop,
+        packed.bytes_per_variant,
+        np.ascontiguousarray(samples, dtype=np.int64),
+        np.ascontiguousarray(null.y - null.mu),
+        np.ascontiguousarray(w),
+        wx,
+        np.ascontiguousarray(l_inv),
+        chi2,
+    )
+    p = np.where(np.isnan(chi2), np.nan, chi2_sf(np.nan_to_num(chi2)))
+    return chi2, p
+
+
 @numba.njit(cache=True, nogil=True)
 def _chol_inverse(a):  # pragma: no cover - compiled
     """Inverse and log-determinant of a symmetric positive definite matrix; ok False if it is not."""
@@ -440,12 +516,17 @@ def _fit_one(x, g, y, start, firth, max_iter, tol):  # pragma: no cover - compil
                 loglik += yy[r] * eta - math.log1p(e)
             w[r] = mu[r] * (1.0 - mu[r])
         for j in range(p):
-            for k in range(j + 1):
-                s = 0.0
-                for r in range(m):
-                    s += z[r, j] * w[r] * z[r, k]
-                info[j, k] = s
-                info[k, j] = s
+            for k in range(p):
+                info[j, k] = 0.0
+        for r in range(m):  # row by row: the rows of z are contiguous
+            wr = w[r]
+            for j in range(p):
+                t = wr * z[r, j]
+                for k in range(j + 1):
+                    info[j, k] += t * z[r, k]
+        for j in range(p):
+            for k in range(j):
+                info[k, j] = info[j, k]
         return loglik
 
     converged = False

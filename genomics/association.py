@@ -37,23 +37,21 @@ def block_statistics(
     keep = (allelic.mac >= int(parameters["min_mac"])) & (np.nan_to_num(allelic.maf) >= float(parameters["min_maf"]))
     idx = np.flatnonzero(keep)
     n = idx.size
-    p_score = np.full(n, np.nan)
     beta, se, p_wald = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     firth = np.zeros(n, dtype=bool)
     fitted = np.zeros(n, dtype=bool)
     empty = (allelic.case_alt == 0) | (allelic.case_ref == 0) | (allelic.control_alt == 0) | (allelic.control_ref == 0)
-    # dosages of the kept variants, in sub-blocks bounded in bytes
-    step = max(1, (64 * 1024 * 1024) // (8 * max(1, samples.size)))
-    for a in range(0, n, step):
-        rows = idx[a : a + step]
-        dosages = dosages_of(packed, samples, start + rows)
-        _, p_score[a : a + rows.size] = assoc.score_tests(null, dosages)
-        chosen = np.flatnonzero(p_score[a : a + rows.size] < float(parameters["score_threshold"]))
-        if chosen.size:
-            fit = assoc.wald_fits(null, dosages[chosen], firth_needed=empty[rows[chosen]])
-            at = a + chosen
-            beta[at], se[at], p_wald[at], firth[at] = fit.beta, fit.se, fit.p, fit.firth
-            fitted[at] = ~np.isnan(fit.p)
+    # the score test of every variant straight from the packed bytes, then full fits of the chosen
+    _, p_all = assoc.score_tests_packed(null, packed, samples, start, stop)
+    p_score = p_all[idx]
+    chosen = np.flatnonzero(p_score < float(parameters["score_threshold"]))
+    step = max(1, (64 * 1024 * 1024) // (8 * max(1, samples.size)))  # dosages bounded in bytes
+    for a in range(0, chosen.size, step):
+        at = chosen[a : a + step]
+        rows = idx[at]
+        fit = assoc.wald_fits(null, dosages_of(packed, samples, start + rows), firth_needed=empty[rows])
+        beta[at], se[at], p_wald[at], firth[at] = fit.beta, fit.se, fit.p, fit.firth
+        fitted[at] = ~np.isnan(fit.p)
     out: dict[str, Any] = {"variant_index": pa.array(start + idx, type=pa.int64())}
     for g, group in enumerate(GROUPS):
         for c, cell in enumerate(CELLS):

@@ -135,6 +135,17 @@ def test_score_test_matches_statsmodels_on_a_sample_of_variants(data):
     assert checked > 20
 
 
+def test_score_tests_from_the_packed_bytes_equal_those_on_dosages(data):
+    bed, y, x, *_ = data
+    null = assoc.null_fit(x, y)
+    samples = np.arange(bed.n_samples)
+    _, on_dosages = assoc.score_tests(null, bed.dosages(samples, 100, 700))
+    _, packed = assoc.score_tests_packed(null, bed, samples, 100, 700)
+    assert np.array_equal(np.isnan(on_dosages), np.isnan(packed))
+    ok = ~np.isnan(packed)
+    assert np.allclose(packed[ok], on_dosages[ok], rtol=1e-9, atol=0)
+
+
 def test_wald_and_firth_fits_match_plink2_glm_firth_fallback(data):
     bed, y, x, counts, r = data
     null = assoc.null_fit(x, y)
