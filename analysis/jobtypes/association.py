@@ -187,10 +187,7 @@ class Association(JobType):
         return values
 
     def estimate(self, *, inputs: Sequence[PlannedInput], parameters: Mapping[str, Any], release) -> Estimate:
-        k = costmodel.cost_model()["types"].get(self.slug) or {
-            "seconds_fixed": 5.0, "seconds_per_genotype": 2e-9, "memory_mb_fixed": 300.0,
-            "memory_mb_per_sample": 0.05,
-        }  # fmt: skip
+        k = costmodel.constants(self.slug)
         store = _store(release)
         n = sum(i.genomes for i in inputs)
         notes = []
