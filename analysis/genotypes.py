@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 from django.conf import settings
 
+from genomics.bed import BedError, PackedGenotypes
 from genomics.kernels import AlleleCounts
 from genomics.mask import SampleMask
 from genomics.store import GenotypeStore, Region, StoreError, parse_region
@@ -31,6 +32,7 @@ __all__ = [
     "SampleMask",
     "StoreError",
     "counts_by_cohort",
+    "packed_for",
     "parse_region",
     "release_mask",
     "store_for",
@@ -38,6 +40,7 @@ __all__ = [
 ]
 
 _stores: dict[Path, GenotypeStore] = {}
+_packed: dict[Path, PackedGenotypes] = {}
 _lock = threading.Lock()
 
 
@@ -57,6 +60,24 @@ def release_mask(release) -> SampleMask:
     from cohorts.genotypes import release_genotypes
 
     return release_genotypes(release).mask
+
+
+def packed_for(release) -> PackedGenotypes:
+    """The release's packed genotype matrix (``GenotypeStore.packed_prefix``, opened once per
+    process). Its columns are the store's; readers choose samples by mask (:func:`release_mask`)."""
+    store = store_for(release)
+    prefix = store.packed_prefix
+    with _lock:
+        packed = _packed.get(prefix)
+        if packed is None:
+            try:
+                packed = PackedGenotypes(prefix)
+            except BedError as error:
+                raise StoreError(str(error)) from None
+            if packed.n_samples != store.n_samples or packed.n_variants != store.n_variants:
+                raise StoreError(f"{prefix} does not hold the store's samples and variants")
+            _packed[prefix] = packed
+        return packed
 
 
 def variants(store: GenotypeStore, *, gene: str | None = None, region: Region | None = None) -> pa.Table:

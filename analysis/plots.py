@@ -8,8 +8,10 @@ import json
 from collections.abc import Sequence
 
 import matplotlib
+import numpy as np
 import pyarrow as pa
 from matplotlib.figure import Figure
+from scipy import special
 
 matplotlib.use("Agg")
 matplotlib.rcParams.update(
@@ -174,5 +176,88 @@ def lollipop(table: pa.Table, *, title: str, contig: str, start: int | None, end
         figure.legend(
             handles=handles, loc="outside lower center", ncols=min(4, len(handles)), frameon=False, fontsize=7
         )
+    figure.suptitle(title)
+    return figure
+
+
+def _contig_key(contig: str) -> tuple[int, str]:
+    name = contig.removeprefix("chr")
+    return (int(name), "") if name.isdigit() else (100, name)
+
+
+def manhattan(table: pa.Table, *, title: str, labels: int = 8) -> Figure:
+    """-log10 p of every variant along the genome, contigs in order and alternately shaded; the
+    genes of the top hits (the best variant of each of the ``labels`` best genes) are labelled."""
+    figure = _figure(9.0, 3.8)
+    if not table.num_rows:
+        return _empty(figure, title, "No variant passed the filters.")
+    contig = np.array(table.column("contig").to_pylist(), dtype=object)
+    position = table.column("position").to_numpy(zero_copy_only=False).astype(float)
+    p = np.array([np.nan if v is None else v for v in table.column("p").to_pylist()], dtype=float)
+    genes = table.column("gene").to_pylist()
+    ok = np.isfinite(p) & (p > 0)
+    score = np.full(p.shape, np.nan)
+    score[ok] = -np.log10(p[ok])
+    ax = figure.add_subplot()
+    offset, ticks, names = 0.0, [], []
+    x = np.zeros(len(position))
+    for k, name in enumerate(sorted(set(contig), key=_contig_key)):
+        mine = contig == name
+        span = position[mine].max() if mine.any() else 0
+        x[mine] = offset + position[mine]
+        ax.scatter(x[mine & ok], score[mine & ok], s=4, color=PALETTE[0] if k % 2 == 0 else PALETTE[4],
+                   linewidths=0, rasterized=True)  # fmt: skip
+        ticks.append(offset + span / 2)
+        names.append(name.removeprefix("chr"))
+        offset += span * 1.02 + 1
+    n_tests = int(ok.sum())
+    if n_tests:
+        ax.axhline(-np.log10(0.05 / n_tests), color="#b23a3a", linewidth=0.7, linestyle="--",
+                   label=f"Bonferroni 0.05 / {n_tests:,}")  # fmt: skip
+        ax.legend(loc="upper right", frameon=False, fontsize=7)
+    seen: set[str] = set()
+    for i in np.argsort(np.where(ok, p, np.inf)):
+        if len(seen) >= labels or not ok[i]:
+            break
+        gene = genes[i]
+        if not gene or gene in seen:
+            continue
+        seen.add(gene)
+        ax.annotate(gene, (x[i], score[i]), xytext=(0, 4), textcoords="offset points", ha="center", fontsize=7,
+                    fontstyle="italic")  # fmt: skip
+    ax.set_xticks(ticks)
+    ax.set_xticklabels(names, fontsize=6)
+    ax.set_xlabel("Chromosome")
+    ax.set_ylabel("-log10 p")
+    top = np.nanmax(score) if n_tests else 1.0
+    ax.set_ylim(0, max(top * 1.12, -np.log10(0.05 / max(1, n_tests)) * 1.1))
+    figure.suptitle(title)
+    return figure
+
+
+def genomic_inflation(p: Sequence[float]) -> float:
+    """lambda: the median chi-square (1 df) of the p values over its expected median, 0.4549."""
+    values = np.array([v for v in p if v is not None and v > 0], dtype=float)
+    if not values.size:
+        return float("nan")
+    return float(np.median(special.chdtri(1, values)) / special.chdtri(1, 0.5))
+
+
+def qq_plot(table: pa.Table, *, title: str, column: str = "p_score") -> Figure:
+    """Observed against expected -log10 p, with the genomic inflation factor lambda."""
+    figure = _figure(4.6, 4.4)
+    values = np.array([v for v in table.column(column).to_pylist() if v is not None and v > 0], dtype=float)
+    if not values.size:
+        return _empty(figure, title, "No p value to draw.")
+    observed = -np.log10(np.sort(values))
+    expected = -np.log10((np.arange(1, values.size + 1) - 0.5) / values.size)
+    ax = figure.add_subplot()
+    ax.scatter(expected, observed, s=5, color=PALETTE[0], linewidths=0, rasterized=True)
+    top = max(expected.max(), observed.max())
+    ax.plot([0, top], [0, top], color="#b23a3a", linewidth=0.7)
+    ax.set_xlabel("Expected -log10 p")
+    ax.set_ylabel("Observed -log10 p")
+    lam = genomic_inflation(values)
+    ax.text(0.04, 0.94, f"λ = {lam:.3f}", transform=ax.transAxes, fontsize=9, va="top")
     figure.suptitle(title)
     return figure
