@@ -11,7 +11,6 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts.models import User
-from analysis import genotypes
 from analysis.models import AnalysisJob, JobStatus
 from analysis.registry import job_types
 from analysis.services import job_submit
@@ -78,7 +77,6 @@ def seed_demo_analysis() -> list[str]:
             done.append(f"Cohort “{name}” saved.")
         cohorts.append(cohort)
     gene = SIGNAL_GENE if Gene.objects.filter(release=release, symbol=SIGNAL_GENE).exists() else None
-    _ensure_packed(release)
     planned = {
         "association": ([("cases", cohorts[0]), ("controls", cohorts[1])], {}),
         "cohort-summary": ([("cohort", c) for c in cohorts], {}),
@@ -93,22 +91,3 @@ def seed_demo_analysis() -> list[str]:
         job = job_submit(by=researcher, project=project, job_type=slug, inputs=inputs, parameters=parameters)
         done.append(f"Job {job.pk} ({slug}) queued for the demo worker.")
     return done
-
-
-def _ensure_packed(release) -> None:
-    """The analysis-ready packed matrix of the demo release, where its store was ingested without
-    one: the same PLINK 1 fileset (A1 = ALT, store order) written from the store. Nothing once
-    ingest writes it."""
-    import os
-
-    from genomics.store import export_plink
-
-    store = genotypes.store_for(release)
-    prefix = genotypes.packed_prefix(store)
-    if prefix.with_suffix(".bed").exists():
-        return
-    prefix.parent.mkdir(parents=True, exist_ok=True)
-    part = prefix.with_name(prefix.name + ".part")
-    export_plink(store, part)
-    for ext in ("bim", "fam", "bed"):  # the .bed last: its presence means the set is whole
-        os.replace(f"{part}.{ext}", f"{prefix}.{ext}")

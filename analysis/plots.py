@@ -235,7 +235,7 @@ def manhattan(table: pa.Table, *, title: str, labels: int = 8) -> Figure:
     return figure
 
 
-def genomic_inflation(p: Sequence[float]) -> float:
+def genomic_inflation(p: Sequence[float] | np.ndarray) -> float:
     """lambda: the median chi-square (1 df) of the p values over its expected median, 0.4549."""
     values = np.array([v for v in p if v is not None and v > 0], dtype=float)
     if not values.size:

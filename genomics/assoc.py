@@ -216,7 +216,7 @@ def fisher_exact_2x2(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray)
     """Two-sided Fisher exact p of each table [[a, b], [c, d]]."""
     arrays = [np.ascontiguousarray(x, dtype=np.int64) for x in (a, b, c, d)]
     out = np.empty(arrays[0].shape[0], dtype=np.float64)
-    _fisher_kernel(*arrays, out)
+    _fisher_kernel(*arrays, out)  # type: ignore[call-arg]  # a numba kernel
     return out
 
 
@@ -291,7 +291,7 @@ def _hwe_kernel(hom1, het, hom2, out):  # pragma: no cover - compiled
 def hwe_exact(hom_ref: np.ndarray, het: np.ndarray, hom_alt: np.ndarray) -> np.ndarray:
     arrays = [np.ascontiguousarray(x, dtype=np.int64) for x in (hom_ref, het, hom_alt)]
     out = np.empty(arrays[0].shape[0], dtype=np.float64)
-    _hwe_kernel(*arrays, out)
+    _hwe_kernel(*arrays, out)  # type: ignore[call-arg]  # a numba kernel
     return out
 
 

@@ -77,7 +77,7 @@ def _group_counts_kernel(bed, v0, v1, bpv, masks, sizes):  # pragma: no cover - 
                     m = masks[g, w]
                     lo = x & low & m
                     hi = (x >> one) & low & m
-                    hom_ref += _popcount(lo & hi)
+                    hom_ref += _popcount(lo & hi)  # type: ignore[call-arg]  # a numba intrinsic
                     lo_ct += _popcount(lo)
                     hi_ct += _popcount(hi)
                 het = hi_ct - hom_ref

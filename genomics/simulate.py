@@ -260,7 +260,8 @@ def _build_pedigree(samples: Sequence[SampleSpec]) -> _Pedigree:
             male.append(is_father)
         return hidden[key]
 
-    mothers, fathers = list(mother), list(father)
+    mothers: list[int] = [int(x) for x in mother]
+    fathers: list[int] = [int(x) for x in father]
     for i, s in enumerate(samples):
         if s.is_child:
             mothers[i] = parent_index(s.mother_id, s, is_father=False)
@@ -696,7 +697,7 @@ class Simulation:
             popaf = np.full(m, np.nan, dtype=np.float32)
             kind = np.full(m, KIND_SIMULATED, dtype=np.int8)
             forced_rows = np.flatnonzero(res >= 0)
-            for row in forced_rows:
+            for row in forced_rows.tolist():
                 f = forced[int(res[row])]
                 gt[row] = 0
                 if isinstance(f, SpikedVariant):
@@ -796,7 +797,7 @@ class Simulation:
     ) -> None:
         for row, c in self._de_novo_rows_in_chunk(start, start + len(chunk)):
             self.injected.append(self._truth(chunk, row, "de_novo", (ids[c],)))
-        for row in np.flatnonzero(res >= 0):
+        for row in np.flatnonzero(res >= 0).tolist():
             f = forced[int(res[row])]
             if isinstance(f, SpikedVariant):
                 self.injected.append(self._truth(chunk, row, "spike", tuple(f.genotypes)))

@@ -178,7 +178,9 @@ def import_vcf(
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return ImportSummary(target, manifest["n_samples"], manifest["n_variants"], n_carriers, seconds, [], conversion)
+    n_samples, n_variants = manifest["n_samples"], manifest["n_variants"]
+    assert isinstance(n_samples, int) and isinstance(n_variants, int)
+    return ImportSummary(target, n_samples, n_variants, n_carriers, seconds, [], conversion)
 
 
 class _PackedWriter:

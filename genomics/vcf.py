@@ -164,7 +164,7 @@ def write_germline_vcf(
     lines_per_block = max(1, max_block_bytes // (width * max(1, len(sample_ids)) * 3))
     fmt = ":".join(fields)
     part = path.with_name(path.name + ".part")
-    with BGZFile(str(part), f"wb{compress_level}") as out:  # type: ignore[arg-type]
+    with BGZFile(str(part), f"wb{compress_level}") as out:  # type: ignore[arg-type,call-arg]
         header = "\n".join(vcf_header_lines(sample_ids, contigs, format_fields=fields)) + "\n"
         out.write(header.encode())
         for chunk in chunks:
@@ -310,7 +310,7 @@ def write_somatic_vcf(
     contig_set = set(contigs) if contigs is not None else {v.chrom for v in records}
     header = vcf_header_lines(SOMATIC_SAMPLES, contig_set, format_fields=("GT", "AD", "DP"), source="genomics.vcf")
     part = path.with_name(path.name + ".part")
-    with BGZFile(str(part), "wb") as out:
+    with BGZFile(str(part), "wb") as out:  # type: ignore[call-arg]
         out.write(("\n".join(header) + "\n").encode())
         for v in records:
             info = _info_field(v.gene, v.csq, float("nan"))

@@ -154,7 +154,7 @@ def iter_bgzf_blocks(path: Path, read_size: int = 8 << 20) -> Iterator[bytes]:
                     raise CompressionError(f"{path}: corrupt BGZF block at byte {offset + pos}: {exc}") from None
                 if deflate.crc32(data) != crc:
                     raise CompressionError(f"{path}: CRC mismatch in BGZF block at byte {offset + pos}")
-                yield data
+                yield data  # type: ignore[misc]  # a bytearray, read as bytes
             pos = end
 
 
@@ -646,6 +646,7 @@ class _Converter:
 
     def create_arrays(self, n_variants: int) -> None:
         root, vc, sc, n = self.root, self.vc, self.sc, self.n_samples
+        assert root is not None, "arrays are created only where the converter writes a store"
         root.attrs.update(
             {
                 "vcf_zarr_version": "0.5",
@@ -758,7 +759,7 @@ class _Converter:
         """
         starts = np.empty(n + 1, dtype=np.int64)
         tabs = np.full((n, 9), -1, dtype=np.int64)
-        status, r, s, code = _parse_records(
+        status, r, s, code = _parse_records(  # type: ignore[call-arg]  # a numba kernel; its stub takes no arguments
             buf,
             n,
             self.n_samples,
@@ -930,7 +931,7 @@ class _Converter:
         is raised.
         """
         flagged = False
-        text = memoryview(buf)
+        text = memoryview(buf)  # type: ignore[arg-type]  # numpy arrays are buffers; the stubs miss it
         line_scan = self.checks.line_scan
         problems: list[VcfConversionError] = []
         seen: list[tuple[str, int, int]] = []
@@ -1341,7 +1342,7 @@ def _convert(
     conv = _Converter(
         path, header, root, vc, sc, level, {k: np.dtype(v) for k, v in dtypes.items()}, checks or _NO_CHECKS
     )
-    if root is not None:
+    if root is not None and n_records is not None:
         conv.create_arrays(n_records)
     pieces = _Pieces(text(), vc, n_buffers=threads + 1, keep_going=keep_going)
     order = _Order(conv._error)

@@ -11,16 +11,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from analysis import registry
 from cohorts.services import cohort_create
-from participants import bundle as fmt
-from participants.loader import store_path_for
 from participants.models import HpoTerm
 from participants.ontology import ontology_write_tables
 from tests.factories.accounts import UserFactory
 from tests.factories.domains import ProjectFactory
-from tests.functional.test_cohort_journey import _sign_in
+from tests.functional.browser_session import sign_in_typed
 from tests.integration.analysis.conftest import Workers, data_root, workers  # noqa: F401
 from tests.integration.cohorts.conftest import RELEASE, load_prepared
-from tests.packed import ensure_packed
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.worker]
 
@@ -32,7 +29,6 @@ def test_run_an_association_on_two_saved_cohorts_and_open_its_manhattan_plot(
     workers: Workers,  # noqa: F811
     tmp_path,
 ):
-    ensure_packed(prepared_release.data_root / store_path_for(RELEASE), prepared_release.bundle_path / fmt.GERMLINE)
     with transaction.atomic():
         if not HpoTerm.objects.exists():  # transactional tests start from an empty database
             ontology_write_tables()
@@ -47,7 +43,7 @@ def test_run_an_association_on_two_saved_cohorts_and_open_its_manhattan_plot(
     assert registry.job_type("association").queue == workers.queue
     workers.start(1)
 
-    _sign_in(page, live_server.url, "rosa@example.org", device)
+    sign_in_typed(page, live_server.url, "rosa@example.org", device)
     page.goto(f"{live_server.url}/cohorts/{cases.pk}/")
     page.get_by_role("link", name="Run an analysis").click()
     page.get_by_role("link", name="Choose case-control association").click()

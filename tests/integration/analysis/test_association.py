@@ -19,7 +19,6 @@ from participants.ontology import ontology_write_tables
 from participants.synthetic import SIGNAL_DISEASE, SIGNAL_GENE, generate_release
 from tests.integration.analysis.conftest import wait_for
 from tests.integration.cohorts.conftest import RELEASE, Prepared, load_prepared
-from tests.packed import ensure_packed
 
 CASES = {"include_all": [{"type": "disease", "field": "specific_disease", "values": [SIGNAL_DISEASE]}]}
 CONTROLS = {"include_all": [{"type": "programme", "values": ["rare_disease"]}]}
@@ -28,8 +27,8 @@ PARAMETERS = {"min_maf": 0.0, "min_mac": 5, "n_pcs": 2}
 
 @pytest.fixture
 def packed(prepared_release, data_root):
-    store = prepared_release.data_root / store_path_for(RELEASE)
-    return ensure_packed(store, prepared_release.bundle_path / fmt.GERMLINE)
+    """The prepared store's packed matrix, written by its import (ADR 12)."""
+    return GenotypeStore(prepared_release.data_root / store_path_for(RELEASE)).packed_prefix
 
 
 def _cohorts(world):
@@ -125,7 +124,6 @@ def demo_sized(tmp_path_factory) -> Prepared:
     data_root = root / "data"
     store = data_root / store_path_for("demo-v1")
     import_vcf(bundle / fmt.GERMLINE, store)
-    ensure_packed(store, bundle / fmt.GERMLINE)
     sample_index = {sid: i for i, sid in enumerate(GenotypeStore(store).sample_ids)}
     return Prepared(bundle, data_root, fmt.read_bundle(bundle, check_vcfs=False), sample_index)
 
@@ -154,24 +152,3 @@ def test_the_planted_signal_is_the_top_hit_on_the_demo_release(world, demo_sized
     assert top["p"] < 1e-10 and top["p_fisher"] < 1e-10 and top["p_test"] in {"Wald", "Firth"}
     assert top["logistic_or"] > 3 and top["odds_ratio"] > 3
     assert rows[1]["p"] > 1e3 * top["p"]
-
-
-def test_demo_writes_the_packed_matrix_from_the_store_as_plink2_does(release, prepared_release, tmp_path, settings):
-    """Where a store was ingested without its packed matrix, the demo writes it from the store: the
-    same genotypes, in the same order, as plink2 makes from the release's VCF."""
-    import shutil
-
-    from analysis import genotypes
-    from analysis.demo import _ensure_packed
-    from genomics.bed import PackedGenotypes
-
-    source = prepared_release.data_root / store_path_for(RELEASE)
-    reference = ensure_packed(source, prepared_release.bundle_path / fmt.GERMLINE)
-    settings.DATA_ROOT = tmp_path
-    shutil.copytree(source, tmp_path / store_path_for(RELEASE), ignore=shutil.ignore_patterns("packed"))
-    _ensure_packed(release)
-    written = PackedGenotypes(genotypes.packed_prefix(genotypes.store_for(release)))
-    expected = PackedGenotypes(reference)
-    assert (written.n_samples, written.n_variants) == (expected.n_samples, expected.n_variants)
-    samples = np.arange(written.n_samples)
-    assert np.array_equal(written.dosages(samples, dtype=np.int8), expected.dosages(samples, dtype=np.int8))
