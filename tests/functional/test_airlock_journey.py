@@ -27,7 +27,7 @@ from portal.celery import app
 from tests.factories.accounts import UserFactory
 from tests.factories.domains import ProjectFactory
 from tests.functional.test_cohort_journey import _sign_in
-from tests.integration.analysis.conftest import data_root  # noqa: F401
+from tests.integration.analysis.conftest import data_root  # noqa: F401 - DATA_ROOT for the job and the airlock
 from tests.integration.cohorts.conftest import load_prepared
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -56,9 +56,9 @@ def test_request_export_of_a_result_two_checkers_approve_and_the_author_download
     page,
     browser,
     prepared_release,
-    data_root,
+    data_root,  # noqa: F811
     tasks_in_process,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ):
     with transaction.atomic():
         if not HpoTerm.objects.exists():  # transactional tests start from an empty database
@@ -77,7 +77,7 @@ def test_request_export_of_a_result_two_checkers_approve_and_the_author_download
     _sign_in(page, live_server.url, author.email, device)
     page.goto(f"{live_server.url}/jobs/{job.pk}/")
     page.get_by_test_id("request-export").click()
-    page.get_by_label(re.compile(f"^{RESULT}")).check()
+    page.get_by_role("radio", name=f"{RESULT} (table)").check()
     page.get_by_label("Context: what it shows and why it is needed outside").fill("Table 1 of the paper.")
     page.get_by_label("Disclosure controls applied").fill("Counts below 5 hidden; all rounded to 5.")
     page.get_by_role("button", name="Add to the output request").click()
@@ -99,7 +99,7 @@ def test_request_export_of_a_result_two_checkers_approve_and_the_author_download
         checker_page.get_by_test_id(f"queue-row-{request.pk}").get_by_role("link").click()
         assert "blind" in checker_page.get_by_test_id("blind-note").inner_text()
         assert checker_page.get_by_test_id(f"rendered-{file.name}").locator("table").is_visible()
-        checker_page.get_by_label("Approve").check()
+        checker_page.get_by_role("radio", name="Approve").check()
         checker_page.get_by_role("button", name=f"Save my vote on {file.name}").click()
         checker_page.get_by_role("button", name="Submit my review").click()
         checker_page.get_by_test_id("request-status").filter(
