@@ -48,7 +48,7 @@ REFUSALS = (services.AirlockError, NotAllowed, TransitionNotAllowed)
 # --- shapes -------------------------------------------------------------------------------------
 
 
-class CheckOut(serializers.Serializer):
+class OutputCheckOut(serializers.Serializer):
     rule = serializers.CharField()
     version = serializers.CharField()
     title = serializers.CharField()
@@ -57,7 +57,7 @@ class CheckOut(serializers.Serializer):
     settings = serializers.DictField()
 
 
-class VoteOut(serializers.Serializer):
+class OutputVoteOut(serializers.Serializer):
     reviewer = serializers.EmailField(allow_null=True, help_text="Shown to checkers only.")
     choice = serializers.CharField()
     comment = serializers.CharField()
@@ -66,7 +66,7 @@ class VoteOut(serializers.Serializer):
     own = serializers.BooleanField()
 
 
-class FileOut(serializers.Serializer):
+class OutputFileOut(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     format = serializers.CharField()
@@ -79,13 +79,13 @@ class FileOut(serializers.Serializer):
     controls = serializers.CharField()
     justification = serializers.CharField()
     check_status = serializers.CharField()
-    checks = CheckOut(many=True)
+    checks = OutputCheckOut(many=True)
     decision = serializers.CharField(allow_null=True, help_text="Null while the reviews are blind to you.")
     frozen_sha256 = serializers.CharField(help_text="Set at approval: what may leave.")
-    votes = VoteOut(many=True, help_text="Your own; others' once two reviews are in (checkers).")
+    votes = OutputVoteOut(many=True, help_text="Your own; others' once two reviews are in (checkers).")
 
 
-class RequestOut(serializers.Serializer):
+class OutputRequestOut(serializers.Serializer):
     id = serializers.IntegerField()
     project = serializers.IntegerField()
     title = serializers.CharField()
@@ -97,7 +97,7 @@ class RequestOut(serializers.Serializer):
     submitted_at = serializers.DateTimeField(allow_null=True)
     decision_comment = serializers.CharField()
     reviews_this_round = serializers.IntegerField()
-    files = FileOut(many=True)
+    files = OutputFileOut(many=True)
 
 
 def request_json(request: Request, output: OutputRequest) -> dict[str, Any]:
@@ -122,42 +122,48 @@ def request_json(request: Request, output: OutputRequest) -> dict[str, Any]:
     }  # fmt: skip
 
 
-class RequestIn(serializers.Serializer):
+class OutputRequestIn(serializers.Serializer):
     project = serializers.IntegerField(help_text="A project whose data you may reach.")
     title = serializers.CharField(required=False, default="", allow_blank=True, max_length=200)
 
 
-class FileIn(serializers.Serializer):
+class OutputFileIn(serializers.Serializer):
     artifact = serializers.IntegerField(help_text="A result of one of the project's finished jobs (its id).")
-    format = serializers.ChoiceField(choices=["", "csv", "png", "svg", "pdf"], required=False, default="",
-                                     help_text="Tables leave as CSV; plots as PNG (default), SVG or PDF.")  # fmt: skip
+    format = serializers.CharField(required=False, default="", allow_blank=True, max_length=4,
+                                   help_text="Tables leave as csv; plots as png (default), svg or pdf.")  # fmt: skip
     context = serializers.CharField(required=False, default="", allow_blank=True)
     controls = serializers.CharField(required=False, default="", allow_blank=True)
 
 
-class FileEditIn(serializers.Serializer):
+class OutputFileEditIn(serializers.Serializer):
     context = serializers.CharField(required=False, allow_blank=True)
     controls = serializers.CharField(required=False, allow_blank=True)
     justification = serializers.CharField(required=False, allow_blank=True)
 
 
-class FileReplaceIn(serializers.Serializer):
+class OutputFileReplaceIn(serializers.Serializer):
     artifact = serializers.IntegerField()
-    format = serializers.ChoiceField(choices=["", "csv", "png", "svg", "pdf"], required=False, default="")
+    format = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=4,
+        help_text="Tables leave as csv; plots as png (default), svg or pdf.",
+    )
 
 
-class VoteIn(serializers.Serializer):
+class OutputVoteIn(serializers.Serializer):
     choice = serializers.ChoiceField(choices=VoteChoice.choices)
     comment = serializers.CharField(required=False, default="", allow_blank=True)
     visibility = serializers.ChoiceField(choices=CommentVisibility.choices, default=CommentVisibility.PRIVATE)
 
 
-class DecisionIn(serializers.Serializer):
+class OutputDecisionIn(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["approve", "return", "reject"])
     comment = serializers.CharField(required=False, default="", allow_blank=True)
 
 
-class QueueOut(serializers.Serializer):
+class OutputQueueOut(serializers.Serializer):
     id = serializers.IntegerField()
     project = serializers.CharField()
     status = serializers.CharField()
@@ -168,7 +174,7 @@ class QueueOut(serializers.Serializer):
     reviewed_by_me = serializers.BooleanField()
 
 
-class LedgerOut(serializers.Serializer):
+class OutputLedgerOut(serializers.Serializer):
     request = serializers.IntegerField()
     project = serializers.IntegerField()
     released_at = serializers.DateTimeField()
@@ -190,7 +196,7 @@ def _detail(request: Request, pk: int) -> Response:
 
 class RequestListCreate(APIView):
     @extend_schema(parameters=[OpenApiParameter("project", int, required=False)],
-                   responses={200: RequestOut(many=True)},
+                   responses={200: OutputRequestOut(many=True)},
                    summary="Output requests you made or of your projects")  # fmt: skip
     def get(self, request: Request) -> Response:
         outputs = selectors.requests_of_user(user=request.user)
@@ -199,9 +205,11 @@ class RequestListCreate(APIView):
             outputs = outputs.filter(project_id=int(project))
         return Response([request_json(request, o) for o in outputs[:200]])
 
-    @extend_schema(request=RequestIn, responses={201: RequestOut, **_ERRORS}, summary="Start an output request")
+    @extend_schema(
+        request=OutputRequestIn, responses={201: OutputRequestOut, **_ERRORS}, summary="Start an output request"
+    )
     def post(self, request: Request) -> Response:
-        data = RequestIn(data=request.data)
+        data = OutputRequestIn(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             project = project_get_for_data_access(user=request.user, pk=data.validated_data["project"])
@@ -212,16 +220,18 @@ class RequestListCreate(APIView):
 
 
 class RequestDetail(APIView):
-    @extend_schema(responses={200: RequestOut, **_ERRORS}, summary="One output request: files, checks, votes")
+    @extend_schema(responses={200: OutputRequestOut, **_ERRORS}, summary="One output request: files, checks, votes")
     def get(self, request: Request, pk: int) -> Response:
         return _detail(request, pk)
 
 
 class FileAdd(APIView):
-    @extend_schema(request=FileIn, responses={201: RequestOut, **_ERRORS}, summary="Add a result to the request")
+    @extend_schema(
+        request=OutputFileIn, responses={201: OutputRequestOut, **_ERRORS}, summary="Add a result to the request"
+    )
     def post(self, request: Request, pk: int) -> Response:
         output = _output(request, pk)
-        data = FileIn(data=request.data)
+        data = OutputFileIn(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             artifact = selectors.artifact_for_request(request=output, pk=data.validated_data["artifact"])
@@ -237,12 +247,12 @@ class FileAdd(APIView):
 
 
 class FileDetail(APIView):
-    @extend_schema(request=FileEditIn, responses={200: RequestOut, **_ERRORS},
+    @extend_schema(request=OutputFileEditIn, responses={200: OutputRequestOut, **_ERRORS},
                    summary="Change the context, controls or justification of a file")  # fmt: skip
     def patch(self, request: Request, pk: int, file_pk: int) -> Response:
         output = _output(request, pk)
         file = selectors.file_get(request=output, pk=file_pk)
-        data = FileEditIn(data=request.data)
+        data = OutputFileEditIn(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             services.request_file_update(by=request.user, file=file, **data.validated_data)
@@ -250,7 +260,7 @@ class FileDetail(APIView):
             return _refused(error)
         return _detail(request, pk)
 
-    @extend_schema(request=None, responses={200: RequestOut, **_ERRORS}, summary="Remove a file from the request")
+    @extend_schema(request=None, responses={200: OutputRequestOut, **_ERRORS}, summary="Remove a file from the request")
     def delete(self, request: Request, pk: int, file_pk: int) -> Response:
         output = _output(request, pk)
         file = selectors.file_get(request=output, pk=file_pk)
@@ -262,12 +272,12 @@ class FileDetail(APIView):
 
 
 class FileReplace(APIView):
-    @extend_schema(request=FileReplaceIn, responses={200: RequestOut, **_ERRORS},
+    @extend_schema(request=OutputFileReplaceIn, responses={200: OutputRequestOut, **_ERRORS},
                    summary="Replace a file's content (its votes are reset)")  # fmt: skip
     def post(self, request: Request, pk: int, file_pk: int) -> Response:
         output = _output(request, pk)
         file = selectors.file_get(request=output, pk=file_pk)
-        data = FileReplaceIn(data=request.data)
+        data = OutputFileReplaceIn(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             artifact = selectors.artifact_for_request(request=output, pk=data.validated_data["artifact"])
@@ -298,7 +308,7 @@ class Checks(APIView):
 
 def _action(fn):
     class Action(APIView):
-        @extend_schema(request=None, responses={200: RequestOut, **_ERRORS}, summary=fn.__doc__)
+        @extend_schema(request=None, responses={200: OutputRequestOut, **_ERRORS}, summary=fn.__doc__)
         def post(self, request: Request, pk: int) -> Response:
             try:
                 fn(request, _output(request, pk))
@@ -329,11 +339,13 @@ def ReviewSubmit(request: Request, output: OutputRequest) -> None:
 
 
 class VoteCast(APIView):
-    @extend_schema(request=VoteIn, responses={200: RequestOut, **_ERRORS}, summary="Vote on a file (output checkers)")
+    @extend_schema(
+        request=OutputVoteIn, responses={200: OutputRequestOut, **_ERRORS}, summary="Vote on a file (output checkers)"
+    )
     def post(self, request: Request, pk: int, file_pk: int) -> Response:
         output = _output(request, pk)
         file = selectors.file_get(request=output, pk=file_pk)
-        data = VoteIn(data=request.data)
+        data = OutputVoteIn(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             services.vote_cast(by=request.user, file=file, **data.validated_data)
@@ -343,11 +355,11 @@ class VoteCast(APIView):
 
 
 class Decide(APIView):
-    @extend_schema(request=DecisionIn, responses={200: RequestOut, **_ERRORS},
+    @extend_schema(request=OutputDecisionIn, responses={200: OutputRequestOut, **_ERRORS},
                    summary="Approve, return or reject a reviewed request (output checkers)")  # fmt: skip
     def post(self, request: Request, pk: int) -> Response:
         output = _output(request, pk)
-        data = DecisionIn(data=request.data)
+        data = OutputDecisionIn(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             services.request_decide(by=request.user, request=output, **data.validated_data)
@@ -359,7 +371,8 @@ class Decide(APIView):
 class Queue(APIView):
     @extend_schema(parameters=[OpenApiParameter("show", str, enum=list(selectors.QUEUE_FILTERS)),
                                OpenApiParameter("mine", str, enum=["todo", "done"])],
-                   responses={200: QueueOut(many=True), **_ERRORS}, summary="The output checkers' queue")  # fmt: skip
+                   responses={200: OutputQueueOut(many=True), **_ERRORS},
+                   summary="The output checkers' queue")  # fmt: skip
     def get(self, request: Request) -> Response:
         if not is_checker(request.user):
             return Response(error_body("Only output checkers have a review queue."), status=403)
@@ -376,7 +389,7 @@ class Queue(APIView):
 
 class Ledger(APIView):
     @extend_schema(parameters=[OpenApiParameter("project", int, required=True)],
-                   responses={200: LedgerOut(many=True), **_ERRORS},
+                   responses={200: OutputLedgerOut(many=True), **_ERRORS},
                    summary="A project's released outputs")  # fmt: skip
     def get(self, request: Request) -> Response:
         raw = request.query_params.get("project", "")
