@@ -354,8 +354,12 @@ def request_checks_run(*, request: OutputRequest) -> list[RequestFile]:
         siblings = [c for job_id, cs in by_job.items() if job_id != f.artifact.job_id for c in cs]
         source = f.artifact.source
         if source is not None and source.pk not in table_status:
-            source_results = checks.run_checks(_output_for(source, facts, siblings, released, {}), policy, lim)
-            table_status[source.pk] = checks.overall(source_results)
+            try:
+                source_output = _output_for(source, facts, siblings, released, {})
+            except storage.FileProblem:  # the table no longer matches its checksum: the plot cannot pass
+                table_status[source.pk] = checks.FAIL
+            else:
+                table_status[source.pk] = checks.overall(checks.run_checks(source_output, policy, lim))
         try:
             results = checks.run_checks(_output_for(f, facts, siblings, released, table_status), policy, lim)
         except storage.FileProblem as error:
