@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -183,6 +183,29 @@ class OutputLedgerOut(serializers.Serializer):
     record = serializers.DictField(help_text="The machine-readable disclosure record.")
 
 
+class OutputListQuery(serializers.Serializer):
+    project = serializers.IntegerField(required=False, help_text="Only this project's requests.")
+
+
+class OutputQueueQuery(serializers.Serializer):
+    show = serializers.ChoiceField(
+        choices=list(selectors.QUEUE_FILTERS),
+        required=False,
+        allow_blank=True,
+        help_text="Which states: waiting (the default, also when empty), one state, decided, or all.",
+    )
+    mine = serializers.ChoiceField(
+        choices=["todo", "done"],
+        required=False,
+        allow_blank=True,
+        help_text="Only requests you have not reviewed this round (todo) or have (done); empty for either.",
+    )
+
+
+class OutputLedgerQuery(serializers.Serializer):
+    project = serializers.IntegerField(help_text="The project whose released outputs to list.")
+
+
 # --- operations ---------------------------------------------------------------------------------
 
 
@@ -195,14 +218,15 @@ def _detail(request: Request, pk: int) -> Response:
 
 
 class RequestListCreate(APIView):
-    @extend_schema(parameters=[OpenApiParameter("project", int, required=False)],
-                   responses={200: OutputRequestOut(many=True)},
+    @extend_schema(parameters=[OutputListQuery],
+                   responses={200: OutputRequestOut(many=True), **error_responses(400)},
                    summary="Output requests you made or of your projects")  # fmt: skip
     def get(self, request: Request) -> Response:
+        query = OutputListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
         outputs = selectors.requests_of_user(user=request.user)
-        project = request.query_params.get("project", "")
-        if project.isdigit():
-            outputs = outputs.filter(project_id=int(project))
+        if "project" in query.validated_data:
+            outputs = outputs.filter(project_id=query.validated_data["project"])
         return Response([request_json(request, o) for o in outputs[:200]])
 
     @extend_schema(
@@ -369,15 +393,16 @@ class Decide(APIView):
 
 
 class Queue(APIView):
-    @extend_schema(parameters=[OpenApiParameter("show", str, enum=list(selectors.QUEUE_FILTERS)),
-                               OpenApiParameter("mine", str, enum=["todo", "done"])],
+    @extend_schema(parameters=[OutputQueueQuery],
                    responses={200: OutputQueueOut(many=True), **_ERRORS},
                    summary="The output checkers' queue")  # fmt: skip
     def get(self, request: Request) -> Response:
         if not is_checker(request.user):
             return Response(error_body("Only output checkers have a review queue."), status=403)
-        rows = selectors.review_queue(user=request.user, show=request.query_params.get("show", "waiting"),
-                                      mine=request.query_params.get("mine", ""))  # fmt: skip
+        query = OutputQueueQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = selectors.review_queue(user=request.user, show=query.validated_data.get("show") or "waiting",
+                                      mine=query.validated_data.get("mine", ""))  # fmt: skip
         return Response([
             {"id": r.request.pk, "project": r.request.project.title, "status": r.request.status,
              "files": r.request.n_files, "age_seconds": int(r.age.total_seconds()),
@@ -388,15 +413,14 @@ class Queue(APIView):
 
 
 class Ledger(APIView):
-    @extend_schema(parameters=[OpenApiParameter("project", int, required=True)],
+    @extend_schema(parameters=[OutputLedgerQuery],
                    responses={200: OutputLedgerOut(many=True), **_ERRORS},
                    summary="A project's released outputs")  # fmt: skip
     def get(self, request: Request) -> Response:
-        raw = request.query_params.get("project", "")
-        if not raw.isdigit():
-            return Response(error_body("Say which project.", {"project": ["A project id is required."]}), status=400)
+        query = OutputLedgerQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
         try:
-            project = project_get_for_data_access(user=request.user, pk=int(raw))
+            project = project_get_for_data_access(user=request.user, pk=query.validated_data["project"])
         except DataAccessDenied as error:
             return _refused(error)
         return Response([
