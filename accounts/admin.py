@@ -89,10 +89,8 @@ admin.site.unregister(TOTPDevice)
 
 @admin.register(TOTPDevice)
 class TOTPDeviceAdmin(admin.ModelAdmin):
-    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_display = fields = readonly_fields = ("user", "name", "confirmed", "created_at", "last_used_at")
     search_fields = ["user__email"]
-    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
-    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False

@@ -105,35 +105,37 @@ def password_change(*, by: User, new_password: str) -> None:
 # --- roles --------------------------------------------------------------------------
 
 
+def _role_details(role: Role, obj: Model | None) -> dict[str, Any]:
+    """What the audit event says of a role change; refuses an object-scoped role without its object."""
+    if ROLE_SCOPE[role] is Scope.GLOBAL:
+        return {"role": str(role)}
+    if obj is None:
+        raise AccountError(f"{role.label} is held on one object; say which.")
+    return {"role": str(role), "on_type": obj._meta.label_lower, "on_id": str(obj.pk)}
+
+
 @transaction.atomic
 def role_grant(*, user: User, role: Role, by: User | None, obj: Model | None = None) -> None:
-    scope = ROLE_SCOPE[role]
-    if scope is Scope.GLOBAL:
-        if obj is not None:
-            raise AccountError(f"{role.label} is a global role; it is not granted on one object.")
+    if ROLE_SCOPE[role] is Scope.GLOBAL and obj is not None:
+        raise AccountError(f"{role.label} is a global role; it is not granted on one object.")
+    details = _role_details(role, obj)
+    if obj is None:
         RoleAssignment.objects.get_or_create(user=user, role=role, defaults={"granted_by": by})
-        target_details: dict[str, Any] = {"role": str(role)}
     else:
-        if obj is None:
-            raise AccountError(f"{role.label} is held on one object; say which.")
         for permission in ROLE_PERMISSIONS[role]:
             assign_perm(permission.value, user, obj)
-        target_details = {"role": str(role), "on_type": obj._meta.label_lower, "on_id": str(obj.pk)}
     forget_cached_roles(user)
-    record(action=AuditAction.ROLE_GRANTED, by=by, target=user, details=target_details)
+    record(action=AuditAction.ROLE_GRANTED, by=by, target=user, details=details)
 
 
 @transaction.atomic
 def role_revoke(*, user: User, role: Role, by: User | None, obj: Model | None = None) -> None:
+    details = _role_details(role, obj)
     if ROLE_SCOPE[role] is Scope.GLOBAL:
         RoleAssignment.objects.filter(user=user, role=role).delete()
-        details: dict[str, Any] = {"role": str(role)}
     else:
-        if obj is None:
-            raise AccountError(f"{role.label} is held on one object; say which.")
         for permission in ROLE_PERMISSIONS[role]:
             remove_perm(permission.value, user, obj)
-        details = {"role": str(role), "on_type": obj._meta.label_lower, "on_id": str(obj.pk)}
     forget_cached_roles(user)
     record(action=AuditAction.ROLE_REVOKED, by=by, target=user, details=details)
 

@@ -22,6 +22,8 @@ from accounts.models import CURRENT_AGREEMENT_VERSION, ApiToken, ResearcherProfi
 from accounts.requests import PortalRequest, is_verified
 from accounts.selectors import profile_for
 from analysis.selectors import work_for_user
+from disclosure.policy import current_policy
+from disclosure.rules import safe_count
 from participants.selectors import release_current
 
 
@@ -262,11 +264,19 @@ def account_token_revoke(request: PortalRequest, pk: int) -> HttpResponse:
 def dashboard(request: PortalRequest) -> HttpResponse:
     user = request.user
     profile = profile_for(user)
+    release = release_current()
+    policy = current_policy()
     context = {
         "profile": profile,
         "accredited": profile.is_accredited(),
         "roles": role_labels(user),
-        "release": release_current(),
+        "release": release,
+        # The release's totals, shown as every count is: through disclosure control.
+        "release_totals": {
+            name: safe_count(int(release.counts.get(name, 0)), policy).label for name in ("participants", "genomes")
+        }
+        if release
+        else {},
         "work": work_for_user(user=user),
     }
     return render(request, "dashboard.html", context)

@@ -63,7 +63,8 @@ def shell(name: str, command: str) -> Run:
     proc = subprocess.Popen(["bash", "-c", command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{name} failed: {proc.stderr.read().decode()[-2000:]}")
+        error = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"{name} failed: {error[-2000:]}")
     return Run(name, time.perf_counter() - start, usage.ru_maxrss / 1024, {})
 
 

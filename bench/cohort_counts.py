@@ -63,22 +63,25 @@ the slowest shape's queryset.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
 import re
 import secrets
 import shutil
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from participants.models import DataRelease
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "bench" / "out" / "cohort_counts"
@@ -869,6 +872,16 @@ class Shape:
         return float(np.percentile(getattr(self, series), q))
 
 
+def _release() -> DataRelease:
+    """The current release; the benchmark loads one first."""
+    from participants.selectors import release_current
+
+    release = release_current()
+    if release is None:
+        raise SystemExit("no current release: the benchmark loads its own before measuring")
+    return release
+
+
 def _ms(fn: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     result = fn()
@@ -882,11 +895,10 @@ def measure(shapes: list[Shape], repeats: int, warmup: int, project: Any, key: s
     from cohorts import criteria as crit
     from cohorts.compiler import compile_criteria
     from cohorts.genotypes import genotype_store
-    from participants.selectors import release_current
 
     client = Client()
-    headers = {"HTTP_AUTHORIZATION": f"Token {key}"}
-    release = release_current()
+    headers = {"Authorization": f"Token {key}"}
+    release = _release()
 
     def api(shape: Shape) -> Any:
         response = client.post(
@@ -894,7 +906,7 @@ def measure(shapes: list[Shape], repeats: int, warmup: int, project: Any, key: s
             data=json.dumps({"project": project.pk, "criteria": shape.criteria}),
             content_type="application/json",
             secure=True,
-            **headers,
+            headers=headers,
         )
         if response.status_code != 200:
             raise SystemExit(f"{shape.name}: HTTP {response.status_code}: {response.content[:500]!r}")
@@ -914,11 +926,11 @@ def measure(shapes: list[Shape], repeats: int, warmup: int, project: Any, key: s
     for _ in range(repeats):
         for shape in shapes:
             forget()
-            shape.api.append(_ms(lambda s=shape: api(s))[0])
-            shape.repeat.append(_ms(lambda s=shape: api(s))[0])
+            shape.api.append(_ms(functools.partial(api, shape))[0])
+            shape.repeat.append(_ms(functools.partial(api, shape))[0])
         for shape in shapes:
             forget()
-            shape.orm.append(_ms(lambda s=shape: orm(s))[0])
+            shape.orm.append(_ms(functools.partial(orm, shape))[0])
 
 
 @dataclass
@@ -945,10 +957,9 @@ def trace(shape: Shape, project: Any, key: str) -> Traced:
 
     from cohorts.genotypes import genotype_store
     from genomics.store import GenotypeStore
-    from participants.selectors import release_current
 
     cache.clear()
-    genotype_store(release_current()).forget_carriers()
+    genotype_store(_release()).forget_carriers()
 
     seen: list[tuple[float, str]] = []
     original = GenotypeStore.carriers
@@ -1034,9 +1045,8 @@ def explain(shape: Shape) -> str:
     from cohorts import criteria as crit
     from cohorts.compiler import count_cells, count_each
     from cohorts.genotypes import genotype_store
-    from participants.selectors import release_current
 
-    release = release_current()
+    release = _release()
     criteria = crit.parse(shape.criteria)
     genotype_store(release).forget_carriers()
     with CaptureQueriesContext(connection) as seen:
@@ -1144,4 +1154,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -627,7 +627,7 @@ def parse(raw: Any) -> Criteria:
         errors["$"] = f"at most {MAX_CRITERIA} criteria in one definition"
     if errors:
         raise CriteriaError(errors)
-    return Criteria(**groups)
+    return Criteria(include_all=groups["include_all"], include_any=groups["include_any"], exclude=groups["exclude"])
 
 
 def check_known(criteria: Criteria, release: DataRelease) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -92,14 +92,15 @@ class BuilderForm(forms.Form):
                 .values_list("specific_disease", flat=True)
                 .distinct()
             )
-            self.fields["disease"].choices = [(d, d) for d in diseases]
+            cast(forms.ChoiceField, self.fields["disease"]).choices = [(d, d) for d in diseases]
             types = (
                 Tumour.objects.filter(participant__release=release)
                 .order_by("disease_type")
                 .values_list("disease_type", flat=True)
                 .distinct()
             )
-            self.fields["tumour_type"].choices = [(t, vocab.tumour_type_label(t)) for t in types]
+            labelled = [(t, vocab.tumour_type_label(t)) for t in types]
+            cast(forms.ChoiceField, self.fields["tumour_type"]).choices = labelled
 
     def _terms(self, field: str) -> list[str]:
         raw = self.cleaned_data.get(field) or ""
@@ -226,4 +227,4 @@ class ShareForm(forms.Form):
 
     def __init__(self, *args: Any, projects: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["project"].choices = [(p.pk, p.title) for p in projects]
+        cast(forms.ChoiceField, self.fields["project"]).choices = [(p.pk, p.title) for p in projects]

@@ -110,7 +110,8 @@ def _form_messages(form: BuilderForm) -> list[str]:
     found = []
     for name, errors in form.errors.items():
         label = form.fields[name].label if name in form.fields else ""
-        found.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        text = " ".join(str(error) for error in errors)
+        found.append(f"{label}: {text}" if label else text)
     return found
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 from kombu.exceptions import KombuError
@@ -27,7 +28,7 @@ def notify_after_commit(*, to: Iterable[User], subject: str, body: str) -> None:
     transaction.on_commit(lambda: _queue(kwargs))
 
 
-def _queue(kwargs: dict[str, object]) -> None:
+def _queue(kwargs: dict[str, Any]) -> None:
     from domains.tasks import send_notification
 
     try:

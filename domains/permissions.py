@@ -10,8 +10,10 @@ Roles come from ``accounts.authorization.has_permission`` only; states from
 from __future__ import annotations
 
 import enum
+import functools
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, ParamSpec
 
 from django.db.models import Exists, QuerySet
 from django.utils import dateformat, timezone
@@ -28,6 +30,8 @@ from domains.models import (
     ProjectStatus,
 )
 from domains.policies import MEMBERSHIP, PROJECT, Action, Party, TransitionNotAllowed, Workflow
+
+P = ParamSpec("P")
 
 
 class NotAllowed(Exception):
@@ -46,6 +50,21 @@ class DataAccessDenied(NotAllowed):
         super().__init__(message)
         self.reason = reason
         self.project = project
+
+
+def answer(check: Callable[P, None], *refusals: type[Exception]) -> Callable[P, bool]:
+    """The yes/no form of a ``check_user_can_<action>`` for templates: True
+    where the check passes, False where it raises one of ``refusals``."""
+
+    @functools.wraps(check)
+    def user_can(*args: P.args, **kwargs: P.kwargs) -> bool:
+        try:
+            check(*args, **kwargs)
+        except refusals:
+            return False
+        return True
+
+    return user_can
 
 
 def _day(value: date) -> str:
@@ -120,12 +139,7 @@ def check_user_can_apply(user: Any, domain: Domain) -> None:
         raise NotAllowed(f"You are already a member of {domain.name}.")
 
 
-def user_can_apply(user: Any, domain: Domain) -> bool:
-    try:
-        check_user_can_apply(user, domain)
-    except NotAllowed:
-        return False
-    return True
+user_can_apply = answer(check_user_can_apply, NotAllowed)
 
 
 def check_user_can_act_on_application(user: Any, application: MembershipApplication, action: Action) -> None:
@@ -142,12 +156,7 @@ def check_user_can_act_on_application(user: Any, application: MembershipApplicat
     MEMBERSHIP.transition(application.status, action)
 
 
-def user_can_act_on_application(user: Any, application: MembershipApplication, action: Action) -> bool:
-    try:
-        check_user_can_act_on_application(user, application, action)
-    except (NotAllowed, TransitionNotAllowed):
-        return False
-    return True
+user_can_act_on_application = answer(check_user_can_act_on_application, NotAllowed, TransitionNotAllowed)
 
 
 # --- projects --------------------------------------------------------------------------------
@@ -160,12 +169,7 @@ def check_user_can_register_project(user: Any, domain: Domain) -> None:
         raise NotAllowed(f"Join {domain.name} first: only its members can register projects in it.")
 
 
-def user_can_register_project(user: Any, domain: Domain) -> bool:
-    try:
-        check_user_can_register_project(user, domain)
-    except NotAllowed:
-        return False
-    return True
+user_can_register_project = answer(check_user_can_register_project, NotAllowed)
 
 
 def check_user_can_act_on_project(user: Any, project: Project, action: Action) -> None:
@@ -185,12 +189,7 @@ def check_user_can_act_on_project(user: Any, project: Project, action: Action) -
     PROJECT.transition(project.status, action)
 
 
-def user_can_act_on_project(user: Any, project: Project, action: Action) -> bool:
-    try:
-        check_user_can_act_on_project(user, project, action)
-    except (NotAllowed, TransitionNotAllowed):
-        return False
-    return True
+user_can_act_on_project = answer(check_user_can_act_on_project, NotAllowed, TransitionNotAllowed)
 
 
 def check_user_can_edit_project(user: Any, project: Project) -> None:
@@ -206,12 +205,7 @@ def check_user_can_manage_project_members(user: Any, project: Project) -> None:
         raise NotAllowed(f"You are no longer a member of {project.domain.name}.")
 
 
-def user_can_manage_project_members(user: Any, project: Project) -> bool:
-    try:
-        check_user_can_manage_project_members(user, project)
-    except NotAllowed:
-        return False
-    return True
+user_can_manage_project_members = answer(check_user_can_manage_project_members, NotAllowed)
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -256,9 +250,4 @@ def _accreditation_advice(profile: ResearcherProfile | None) -> str:
     )
 
 
-def user_can_access_project_data(user: Any, project: Project) -> bool:
-    try:
-        check_user_can_access_project_data(user, project)
-    except DataAccessDenied:
-        return False
-    return True
+user_can_access_project_data = answer(check_user_can_access_project_data, DataAccessDenied)

@@ -8,10 +8,10 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 BATCH = 50_000
 
@@ -25,11 +25,18 @@ def _copy_buffer(rows: Iterable[Sequence[Any]]) -> io.StringIO:
     return buffer
 
 
+def _column(model: type[Model], name: str) -> str:
+    column = cast(Field, model._meta.get_field(name)).column
+    if column is None:
+        raise ValueError(f"{model.__name__}.{name} has no column")
+    return column
+
+
 def bulk_insert(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert ``rows`` into ``model``'s table; returns how many were inserted."""
     table = model._meta.db_table
     quote = connection.ops.quote_name
-    column_sql = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
+    column_sql = ", ".join(quote(_column(model, c)) for c in columns)
     iterator = iter(rows)
     total = 0
     with connection.cursor() as cursor:

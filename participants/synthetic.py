@@ -343,7 +343,11 @@ def _generate(
             continue
         calls = simulate_somatic_variants(genes, seed=seed * 1_000_003 + i, n_variants=somatic_variants_per_tumour)
         write_somatic_vcf(out / fmt.somatic_vcf(tumour["tumour_sample_id"]), calls, contigs=genes.contigs)
-    written = {fmt.PHENOTYPES: phenotypes, fmt.DISEASES: diseases, fmt.TUMOURS: [list(t.values()) for t in tumours]}
+    written: dict[str, list[Any]] = {
+        fmt.PHENOTYPES: phenotypes,
+        fmt.DISEASES: diseases,
+        fmt.TUMOURS: [list(t.values()) for t in tumours],
+    }
     withdrawn_rows = {
         name: sum(row[0] in withdrawn for row in rows) for name, rows in written.items()
     }  # rows of withdrawn participants in the default form

@@ -4,51 +4,10 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from audit.append_only import append_only
+
 # The register is append-only in the database itself, as the audit trail is:
 # UPDATE and DELETE are refused by triggers on PostgreSQL and SQLite alike.
-TABLE = "participants_registeredwithdrawal"
-POSTGRES_FORWARD = f"""
-CREATE OR REPLACE FUNCTION participants_register_refuse_change() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'the withdrawal register is append-only: % refused on %', TG_OP, TG_TABLE_NAME
-        USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER register_no_update BEFORE UPDATE ON {TABLE}
-    FOR EACH ROW EXECUTE FUNCTION participants_register_refuse_change();
-CREATE TRIGGER register_no_delete BEFORE DELETE ON {TABLE}
-    FOR EACH ROW EXECUTE FUNCTION participants_register_refuse_change();
-"""
-POSTGRES_BACKWARD = f"""
-DROP TRIGGER IF EXISTS register_no_update ON {TABLE};
-DROP TRIGGER IF EXISTS register_no_delete ON {TABLE};
-DROP FUNCTION IF EXISTS participants_register_refuse_change();
-"""
-SQLITE_FORWARD = [
-    f"""CREATE TRIGGER register_no_update BEFORE UPDATE ON {TABLE}
-        BEGIN SELECT RAISE(ABORT, 'the withdrawal register is append-only: UPDATE refused'); END;""",
-    f"""CREATE TRIGGER register_no_delete BEFORE DELETE ON {TABLE}
-        BEGIN SELECT RAISE(ABORT, 'the withdrawal register is append-only: DELETE refused'); END;""",
-]
-SQLITE_BACKWARD = ["DROP TRIGGER IF EXISTS register_no_update;", "DROP TRIGGER IF EXISTS register_no_delete;"]
-
-
-def _run(schema_editor, statements_by_vendor):
-    vendor = schema_editor.connection.vendor
-    if vendor not in statements_by_vendor:
-        raise RuntimeError(f"No append-only triggers written for the {vendor} database.")
-    statements = statements_by_vendor[vendor]
-    for statement in [statements] if isinstance(statements, str) else statements:
-        schema_editor.execute(statement, params=None)
-
-
-def forward(apps, schema_editor):
-    _run(schema_editor, {"postgresql": POSTGRES_FORWARD, "sqlite": SQLITE_FORWARD})
-
-
-def backward(apps, schema_editor):
-    _run(schema_editor, {"postgresql": POSTGRES_BACKWARD, "sqlite": SQLITE_BACKWARD})
-
 
 class Migration(migrations.Migration):
 
@@ -79,5 +38,10 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('participant_id', 'withdrawal_month'), name='unique_registered_withdrawal')],
             },
         ),
-        migrations.RunPython(forward, backward),
+        append_only(
+            table="participants_registeredwithdrawal",
+            function="participants_register_refuse_change",
+            trigger_prefix="register",
+            what="the withdrawal register is",
+        ),
     ]

@@ -15,7 +15,7 @@ from participants.models import Gene, HpoTerm
 from participants.ontology import ontology_write_tables
 from tests.factories.accounts import UserFactory
 from tests.factories.domains import ProjectFactory
-from tests.functional.test_cohort_journey import _sign_in
+from tests.functional.browser_session import sign_in_typed
 from tests.integration.analysis.conftest import Workers, data_root, workers  # noqa: F401
 from tests.integration.cohorts.conftest import load_prepared
 
@@ -41,7 +41,7 @@ def test_run_an_allele_frequency_job_from_a_saved_cohort_and_open_its_plot(
     gene = Gene.objects.filter(release=release).order_by("symbol").first().symbol
     assert registry.job_type("allele-frequencies").queue == workers.queue
 
-    _sign_in(page, live_server.url, "rosa@example.org", device)
+    sign_in_typed(page, live_server.url, "rosa@example.org", device)
     page.goto(f"{live_server.url}/cohorts/{cohort.pk}/")
     page.get_by_role("link", name="Run an analysis").click()
     page.get_by_role("link", name="Choose allele frequencies").click()

@@ -11,7 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from cohorts.models import Cohort
 from tests.factories.accounts import UserFactory
 from tests.factories.domains import ProjectFactory
-from tests.functional.test_cohort_journey import _sign_in
+from tests.functional.browser_session import sign_in_typed
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -30,7 +30,7 @@ def researcher_in_builder(live_server, page, prepared_release, settings):
     user = UserFactory(email="bea@example.org", full_name="Bea Builder", accredited=True)
     device = TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)
     project = ProjectFactory(owner=user, status="approved", title="Epilepsy genetics")
-    _sign_in(page, live_server.url, "bea@example.org", device)
+    sign_in_typed(page, live_server.url, "bea@example.org", device)
     builder = f"{live_server.url}/cohorts/projects/{project.pk}/new/"
     page.goto(builder)
     page.get_by_test_id("total").wait_for()

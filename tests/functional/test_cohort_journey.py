@@ -6,21 +6,11 @@ import pytest
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.factories.accounts import PASSWORD, UserFactory
+from tests.factories.accounts import UserFactory
 from tests.factories.domains import ProjectFactory
-from tests.helpers import totp_code
+from tests.functional.browser_session import sign_in_typed
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-
-
-def _sign_in(page, base, email, device):
-    page.goto(base + "/accounts/sign-in/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Six-digit code").fill(totp_code(device))
-    page.get_by_role("button", name="Verify").click()
-    page.wait_for_url(base + "/")
 
 
 def test_build_count_save_and_open_a_cohort(live_server, page, prepared_release, settings):
@@ -37,7 +27,7 @@ def test_build_count_save_and_open_a_cohort(live_server, page, prepared_release,
     device = TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)
     project = ProjectFactory(owner=user, status="approved", title="Cardiac genetics")
 
-    _sign_in(page, live_server.url, "rosa@example.org", device)
+    sign_in_typed(page, live_server.url, "rosa@example.org", device)
     page.goto(f"{live_server.url}/cohorts/projects/{project.pk}/new/")
     total = page.get_by_test_id("total")
     total.wait_for()

@@ -9,21 +9,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role
 from accounts.services import role_grant
-from tests.factories.accounts import PASSWORD, UserFactory
+from tests.factories.accounts import UserFactory
 from tests.factories.domains import ProjectFactory
-from tests.helpers import totp_code
+from tests.functional.browser_session import sign_in_typed
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-
-
-def _sign_in(page, base, email, device):
-    page.goto(base + "/accounts/sign-in/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Six-digit code").fill(totp_code(device))
-    page.get_by_role("button", name="Verify").click()
-    page.wait_for_url(base + "/")
 
 
 def test_a_recorded_withdrawal_flags_the_saved_cohort_at_once(
@@ -53,7 +43,7 @@ def test_a_recorded_withdrawal_flags_the_saved_cohort_at_once(
     reviewer_device = TOTPDevice.objects.create(user=reviewer, name="Phone", confirmed=True)
 
     governance = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    _sign_in(governance, live_server.url, "gov@example.org", reviewer_device)
+    sign_in_typed(governance, live_server.url, "gov@example.org", reviewer_device)
     governance.goto(f"{live_server.url}/governance/withdrawals/")
     governance.get_by_label("Participant id").fill("NOBODY123")
     governance.get_by_label("Month of withdrawal").fill("2025-06")
@@ -76,7 +66,7 @@ def test_a_recorded_withdrawal_flags_the_saved_cohort_at_once(
     assert RegisteredWithdrawal.objects.get().participant_id == leaver.participant_id
 
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    _sign_in(page, live_server.url, "rosa@example.org", researcher_device)
+    sign_in_typed(page, live_server.url, "rosa@example.org", researcher_device)
     page.goto(f"{live_server.url}/cohorts/{cohort.pk}/")
     assert page.get_by_role("alert").get_by_text(re.compile("withdrew consent after it was saved")).is_visible()
     cohort.refresh_from_db()
