@@ -26,7 +26,7 @@ from participants.ontology import ontology_write_tables
 from portal.celery import app
 from tests.factories.accounts import UserFactory
 from tests.factories.domains import ProjectFactory
-from tests.functional.test_cohort_journey import _sign_in
+from tests.functional.browser_session import sign_in_typed
 from tests.integration.analysis.conftest import data_root  # noqa: F401 - DATA_ROOT for the job and the airlock
 from tests.integration.cohorts.conftest import load_prepared
 
@@ -74,7 +74,7 @@ def test_request_export_of_a_result_two_checkers_approve_and_the_author_download
     checkers = [_person(f"checker{i}@example.org", f"Checker {i}", Role.OUTPUT_CHECKER) for i in (1, 2)]
 
     # The researcher asks for the export from the job's page.
-    _sign_in(page, live_server.url, author.email, device)
+    sign_in_typed(page, live_server.url, author.email, device)
     page.goto(f"{live_server.url}/jobs/{job.pk}/")
     page.get_by_test_id("request-export").click()
     page.get_by_role("radio", name=f"{RESULT} (table)").check()
@@ -94,7 +94,7 @@ def test_request_export_of_a_result_two_checkers_approve_and_the_author_download
         context = browser.new_context()
         checker_page = context.new_page()
         checker_page.set_default_timeout(15_000)
-        _sign_in(checker_page, live_server.url, checker.email, checker_device)
+        sign_in_typed(checker_page, live_server.url, checker.email, checker_device)
         checker_page.get_by_role("link", name="Output review").click()
         checker_page.get_by_test_id(f"queue-row-{request.pk}").get_by_role("link").click()
         assert "blind" in checker_page.get_by_test_id("blind-note").inner_text()
