@@ -405,7 +405,7 @@ class Queue(APIView):
                                       mine=query.validated_data.get("mine", ""))  # fmt: skip
         return Response([
             {"id": r.request.pk, "project": r.request.project.title, "status": r.request.status,
-             "files": r.request.n_files, "age_seconds": int(r.age.total_seconds()),
+             "files": getattr(r.request, "n_files", 0), "age_seconds": int(r.age.total_seconds()),
              "waiting_seconds": int(r.waiting.total_seconds()), "reviews_this_round": r.reviews,
              "reviewed_by_me": r.mine}
             for r in rows

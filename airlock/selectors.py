@@ -66,7 +66,7 @@ def requests_of_user(*, user: Any) -> QuerySet[OutputRequest]:
 # --- the checkers' queue ----------------------------------------------------------------------
 
 
-QUEUE_FILTERS = {
+QUEUE_FILTERS: dict[str, tuple[str, list[str]]] = {
     "waiting": ("Waiting for review", list(UNDER_REVIEW_STATUSES)),
     "submitted": ("Submitted", [RequestStatus.SUBMITTED]),
     "partially_reviewed": ("Reviewed once", [RequestStatus.PARTIALLY_REVIEWED]),
