@@ -23,7 +23,10 @@ with :func:`on_participants_withdrawn` in its ``AppConfig.ready()``:
 - ``analysis.apps.AnalysisConfig.ready`` is where
   ``analysis.services.jobs_flag_withdrawals`` (results already computed,
   and what was asked to leave from them) is registered, with the label
-  ``"analysis results"``.
+  ``"analysis results"``;
+- ``airlock.apps.AirlockConfig.ready`` registers
+  ``airlock.services.requests_flag_withdrawals`` after it (open output
+  requests holding those results have their checks run again).
 
 A flagger is called as ``flagger(release=..., participant_ids=...)`` inside
 the transaction and returns how many things it flagged (or None). This is an

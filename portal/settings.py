@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "participants",
     "cohorts",
     "analysis",
+    "airlock",
 ]
 
 MIDDLEWARE = [
@@ -241,6 +242,21 @@ ANALYSIS_EXTRA_JOB_TYPES = env_list("ANALYSIS_EXTRA_JOB_TYPES", [])
 # The code version recorded in job provenance; empty means "the git commit".
 PORTAL_CODE_VERSION = env_str("PORTAL_CODE_VERSION", "")
 
+# --- Airlock (airlock/, disclosure/checks.py) -------------------------------------
+# What may leave: file types, size and rows (OpenSAFELY's limits), residual
+# degrees of freedom of model outputs (ACRO's 10), and the floor of bulk
+# variant lists (Genomics England: AF >= 0.005 and AC >= 20; about 300
+# selected significant variants may be listed below it, after review).
+AIRLOCK_ALLOWED_FORMATS = env_list("AIRLOCK_ALLOWED_FORMATS", ["csv", "png", "svg", "pdf"])
+AIRLOCK_MAX_FILE_BYTES = env_int("AIRLOCK_MAX_FILE_BYTES", 16 * 1024 * 1024)
+AIRLOCK_MAX_ROWS = env_int("AIRLOCK_MAX_ROWS", 5000)
+AIRLOCK_MIN_RESIDUAL_DF = env_int("AIRLOCK_MIN_RESIDUAL_DF", 10)
+AIRLOCK_VARIANT_MIN_AF = float(env_str("AIRLOCK_VARIANT_MIN_AF", "0.005", hint="A number, e.g. 0.005."))
+AIRLOCK_VARIANT_MIN_AC = env_int("AIRLOCK_VARIANT_MIN_AC", 20)
+AIRLOCK_SELECTED_VARIANTS_MAX = env_int("AIRLOCK_SELECTED_VARIANTS_MAX", 300)
+# Minutes between two sweeps releasing approved requests whose release task was lost.
+AIRLOCK_SWEEP_MINUTES = env_int("AIRLOCK_SWEEP_MINUTES", 5)
+
 # --- Celery --------------------------------------------------------------------
 # Default: kombu's filesystem transport, a broker that needs no server.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -288,6 +304,10 @@ CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain": {"task": "audit.verify_chain", "schedule": crontab(hour=2, minute=30)},
     # Every few minutes: lost publishes handed on, jobs whose worker went silent failed.
     "sweep-analysis-jobs": {"task": "analysis.sweep_jobs", "schedule": crontab(minute=f"*/{ANALYSIS_SWEEP_MINUTES}")},
+    "release-approved-outputs": {
+        "task": "airlock.release_approved",
+        "schedule": crontab(minute=f"*/{AIRLOCK_SWEEP_MINUTES}"),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

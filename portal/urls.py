@@ -18,9 +18,11 @@ urlpatterns = [
     path("", include("domains.urls")),
     path("cohorts/", include("cohorts.urls")),
     path("", include("analysis.urls")),
+    path("", include("airlock.urls")),
     path("api/v1/", include("domains.api_urls")),
     path("api/v1/cohorts/", include("cohorts.api_urls")),
     path("api/v1/jobs/", include("analysis.api_urls")),
+    path("api/v1/outputs/", include("airlock.api_urls")),
     path("api/v1/withdrawals/", include("participants.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

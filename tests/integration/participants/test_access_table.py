@@ -114,7 +114,7 @@ def test_the_api_records_and_lists_withdrawals(releases, governance_reviewer, ap
         "recorded_by": governance_reviewer.email,
     }
     assert body["no_longer_usable_in"] == ["v2", "v1"]
-    assert body["flagged"] == {"saved cohorts": 0, "analysis results": 0}
+    assert body["flagged"] == {"saved cohorts": 0, "analysis results": 0, "output requests": 0}
     listed = client.get(url).json()
     assert [(e["participant_id"], e["withdrawal_month"]) for e in listed["results"]] == [("P2", "2025-01")]
 

@@ -195,4 +195,5 @@ def test_flaggers_are_registered_by_the_apps_that_hold_results():
     assert registered == {
         ("cohorts.services", "cohorts_flag_withdrawals", "saved cohorts"),
         ("analysis.services", "jobs_flag_withdrawals", "analysis results"),
+        ("airlock.services", "requests_flag_withdrawals", "output requests"),
     }

@@ -21,4 +21,5 @@ def test_every_scheduled_task_is_registered_on_a_consumed_queue():
 
 def test_projects_past_their_end_date_are_closed_nightly_and_the_audit_chain_checked():
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert tasks == {"domains.close_ended_projects", "audit.verify_chain", "analysis.sweep_jobs"}
+    assert tasks == {"domains.close_ended_projects", "audit.verify_chain", "analysis.sweep_jobs",
+                     "airlock.release_approved"}  # fmt: skip
