@@ -72,6 +72,32 @@ def _af(group: str):
     return compute
 
 
+def _shown_calls(row: Mapping[str, Any]) -> list[int] | None:
+    """hom-ref, het and hom-alt counted over both cohorts from the *shown* counts (None when one is hidden)."""
+    cells = [row[f"{g}_{c}"] for g in GROUPS for c in ("hom_ref", "het", "hom_alt")]
+    if any(c is None for c in cells):
+        return None
+    return [sum(cells[i::3]) for i in range(3)]
+
+
+def _ac(row: Mapping[str, Any]) -> int | None:
+    calls = _shown_calls(row)
+    return None if calls is None else 2 * calls[2] + calls[1]
+
+
+def _af_all(row: Mapping[str, Any]) -> float | None:
+    calls = _shown_calls(row)
+    if calls is None or sum(calls) == 0:
+        return None
+    return round((2 * calls[2] + calls[1]) / (2 * sum(calls)), 6)
+
+
+def _n_obs(row: Mapping[str, Any]) -> int:
+    """At least this many members have a call: the shown counts, a hidden one taken as 0 (so nothing
+    hidden can be recomputed from it)."""
+    return sum(row[f"{g}_{c}"] or 0 for g in GROUPS for c in ("hom_ref", "het", "hom_alt"))
+
+
 def _counts(group: str, label: str) -> tuple[Column, ...]:
     words = {"hom_ref": "two REF alleles", "het": "one ALT allele", "hom_alt": "two ALT alleles",
              "missing": "no call"}  # fmt: skip
@@ -104,6 +130,10 @@ TABLE = TableSpec(
         *_counts("control", "Controls"),
         Column("case_af", "float", "AF cases", "A1 frequency in cases, from the shown (controlled) counts."),
         Column("control_af", "float", "AF controls", "A1 frequency in controls, from the shown counts."),
+        Column("ac", "integer", "AC", "A1 alleles counted in both cohorts, from the shown counts."),
+        Column("af", "float", "AF", "A1 frequency over both cohorts, from the shown counts."),
+        Column("n_obs", "integer", "Called", "At least this many members have a call (the shown counts)."),
+        Column("n_params", "integer", "Parameters", "Parameters of the logistic model: intercept, covariates, A1."),
         Column("odds_ratio", "float", "OR (allelic)", "Odds ratio of A1, cases against controls, on alleles."),
         Column("ci_low", "float", "OR 95% low", "Lower end of the allelic OR's 95% interval (Woolf)."),
         Column("ci_high", "float", "OR 95% high", "Upper end of the allelic OR's 95% interval (Woolf)."),
@@ -121,7 +151,13 @@ TABLE = TableSpec(
         Breakdown(cells=tuple(f"case_{c}" for c in CELLS)),
         Breakdown(cells=tuple(f"control_{c}" for c in CELLS)),
     ),
-    derived=(Derived("case_af", _af("case")), Derived("control_af", _af("control"))),
+    derived=(
+        Derived("case_af", _af("case")),
+        Derived("control_af", _af("control")),
+        Derived("ac", _ac),
+        Derived("af", _af_all),
+        Derived("n_obs", _n_obs),
+    ),
     rules=(
         "only variants whose minor allele is counted at least the minimum MAC over both cohorts are listed",
         "allele frequencies are derived from the shown genotype counts only",
@@ -266,7 +302,8 @@ class Association(JobType):
         ctx.log(f"{table.num_rows:,} variant(s) pass the MAF and MAC filters.")
         ctx.check_cancelled()
         ctx.stage(JobStage.WRITING_RESULTS, "Writing the table")
-        ctx.write_table("association", _rows(table, ctx.store))
+        n_params = int(np.load(ctx.work / NULL_FILE)["x"].shape[1]) + 1  # the null model's columns and A1
+        ctx.write_table("association", _rows(table, ctx.store, n_params))
 
 
 def _covariates(release, samples: np.ndarray, chosen: Sequence[str]) -> list[tuple[str, np.ndarray]]:
@@ -310,7 +347,7 @@ def _usable_covariates(x: np.ndarray, names: list[str], y: np.ndarray) -> tuple[
     return x[:, kept], [names[j] for j in kept], dropped
 
 
-def _rows(table: pa.Table, store) -> list[dict[str, Any]]:
+def _rows(table: pa.Table, store, n_params: int) -> list[dict[str, Any]]:
     annotation = store.variants()
     data = table.to_pydict()
     index = annotation.column("variant_index").to_numpy()
@@ -333,6 +370,7 @@ def _rows(table: pa.Table, store) -> list[dict[str, Any]]:
             "logistic_ci_high": _float(np.exp(beta + assoc.Z95 * se)) if fitted else None,
             "p": _float(data["p_wald"][i]) if fitted else _float(data["p_score"][i]),
             "p_test": ("Firth" if data["firth"][i] else "Wald") if fitted else "score",
+            "n_params": n_params,
         }  # fmt: skip
         rows.append(row)
     rows.sort(key=lambda r: (r["p"] is None, r["p"] if r["p"] is not None else 1.0, r["contig"], r["position"]))

@@ -2,8 +2,7 @@
 job's result, the automated rules run, two output checkers review it and
 approve it, and the researcher downloads the file and its disclosure record.
 
-The job type is one name (``JOB_TYPE``, with the result to export,
-``RESULT``): the association result swaps in by changing the two."""
+The exported result is a case-control association table (``JOB_TYPE``, ``RESULT``)."""
 
 from __future__ import annotations
 
@@ -32,8 +31,10 @@ from tests.integration.cohorts.conftest import load_prepared
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
-JOB_TYPE = "cohort-summary"
-RESULT = "Summary"  # the title of the table result to export
+JOB_TYPE = "association"
+RESULT = "Association"  # the title of the table result to export
+# Common variants only, so that every listed variant is above the airlock's AF and AC floors.
+PARAMETERS = {"min_maf": 0.25, "min_mac": 20, "n_pcs": 2}
 
 
 @pytest.fixture
@@ -66,9 +67,12 @@ def test_request_export_of_a_result_two_checkers_approve_and_the_author_download
         load_prepared(prepared_release, name="test-r1")
     author, device = _person("rosa@example.org", "Rosa Researcher", Role.RESEARCHER, accredited=True)
     project = ProjectFactory(owner=author, status="approved", title="Cardiac genetics")
-    cohort = cohort_create(by=author, project=project, name="Cancer participants",
-                           criteria_json={"include_all": [{"type": "programme", "values": ["cancer"]}]})  # fmt: skip
-    job = job_submit(by=author, project=project, job_type=JOB_TYPE, inputs=[("cohort", cohort)], parameters={})
+    cases_criteria = {"include_all": [{"type": "programme", "values": ["cancer"]}]}
+    controls_criteria = {"include_all": [{"type": "programme", "values": ["rare_disease"]}]}
+    cases = cohort_create(by=author, project=project, name="Cancer", criteria_json=cases_criteria)
+    controls = cohort_create(by=author, project=project, name="Rare disease", criteria_json=controls_criteria)
+    inputs = [("cases", cases), ("controls", controls)]
+    job = job_submit(by=author, project=project, job_type=JOB_TYPE, inputs=inputs, parameters=PARAMETERS)
     job = AnalysisJob.objects.get(pk=job.pk)
     assert job.status == "succeeded", job.error
     checkers = [_person(f"checker{i}@example.org", f"Checker {i}", Role.OUTPUT_CHECKER) for i in (1, 2)]
@@ -84,7 +88,13 @@ def test_request_export_of_a_result_two_checkers_approve_and_the_author_download
     page.wait_for_url(re.compile(r".*/outputs/\d+/$"))
     request = OutputRequest.objects.get()
     file = RequestFile.objects.get(request=request)
-    assert page.get_by_test_id(f"check-status-{file.name}").inner_text() == "Pass"
+    # Every rule passes but one: a short list of selected variants, some rare, is for a checker to decide.
+    assert page.get_by_test_id(f"check-status-{file.name}").inner_text() == "Needs review"
+    assert "a checker decides" in page.get_by_test_id("check-variant-lists").inner_text()
+    assert (
+        "Every model has at least 10 residual degrees of freedom"
+        in page.get_by_test_id("check-residual-df").inner_text()
+    )
     assert page.get_by_test_id("check-min-cell-count").is_visible()
     page.get_by_role("button", name="Submit for review").click()
     page.get_by_test_id("request-status").filter(has_text="Submitted").wait_for()
