@@ -51,6 +51,7 @@ import zarr
 from bio2zarr import vcf as b2z_vcf
 from bio2zarr import zarr_utils
 
+from genomics.bed import HET, HOM_ALT, HOM_REF, PackedGenotypes
 from genomics.kernels import AlleleCounts, allele_counts_by_group, group_index, nonref_calls, pack_hard_calls
 from genomics.mask import SampleMask
 from genomics.vcfzarr import Checks, Chunk, ConversionResult, VcfConversionError, convert, read_header
@@ -65,6 +66,7 @@ PACKED = "packed/genotypes"  # PLINK 1 fileset prefix: .bed, .bim, .fam
 
 FIELD_ARRAYS = {"GT": "call_genotype", "AD": "call_AD", "DP": "call_DP", "GQ": "call_GQ"}
 CARRIER_CACHE_SIZE = 32
+AF_CACHE_SIZE = 8  # masks whose cohort AF is kept (100,000 variants: 1.2 MB each)
 GENOTYPE_HET = 1
 GENOTYPE_HOM = 2
 
@@ -627,6 +629,7 @@ class GenotypeStore:
         self._duckdb: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
         self._carrier_cache: dict[tuple[object, ...], frozenset[int]] = {}
+        self._af_cache: dict[str, pa.Table] = {}
 
     # Basic facts ---------------------------------------------------------
 
@@ -895,7 +898,12 @@ class GenotypeStore:
         max_popaf: float | None = None,
         max_cohort_af: float | None = None,
     ) -> pa.Table:
-        """Rows of variants.parquet (annotation + cohort counts) matching the filters."""
+        """Rows of variants.parquet (annotation + cohort counts) matching the filters.
+
+        The counts and ``max_cohort_af`` here are over every column of the
+        store, as written at import: for administration and tests, never for
+        a read on behalf of a researcher (:meth:`carriers` takes a mask).
+        """
         where, params = self._variant_filters(gene, region, consequences, max_popaf, max_cohort_af)
         cursor = self._cursor()
         try:
@@ -921,8 +929,9 @@ class GenotypeStore:
         The mask is part of the DuckDB query (a semi-join of the carrier rows
         on its samples), so a sample outside it is never read into an answer.
         ``max_popaf``: keep variants with POPAF <= value or no POPAF (novel).
-        ``max_cohort_af``: keep variants with cohort AF <= value (the AF in
-        the variant table, over every column of the store).
+        ``max_cohort_af``: keep variants with cohort AF <= value, the AF over
+        the mask's samples only (:meth:`cohort_af`); a variant with no call
+        among them has no AF and does not pass.
         ``genotype``: ``"het"``, ``"hom"`` (hom-alt) or ``"any"`` non-reference call.
         """
         self._check_mask(mask)
@@ -942,7 +951,13 @@ class GenotypeStore:
             cached = self._carrier_cache.get(key)
         if cached is not None:
             return set(cached)
-        where, params = self._variant_filters(gene, region, consequences, max_popaf, max_cohort_af)
+        where, params = self._variant_filters(gene, region, consequences, max_popaf, None)
+        if max_cohort_af is not None:
+            # The AF under the mask (a registered table), never the variant
+            # table's AF over every column: a masked sample's genotypes must
+            # not move which variants pass.
+            where += " AND variant_index IN (SELECT variant_index FROM mask_af WHERE cohort_af <= ?)"
+            params.append(float(max_cohort_af))
         gt_clause = {"het": f"c.genotype = {GENOTYPE_HET}", "hom": f"c.genotype = {GENOTYPE_HOM}", "any": "TRUE"}[
             genotype
         ]
@@ -957,6 +972,8 @@ class GenotypeStore:
         try:
             if mask_clause:
                 cursor.register("sample_mask", pa.table({"sample_index": pa.array(mask.indices, type=pa.int32())}))
+            if max_cohort_af is not None:
+                cursor.register("mask_af", self.cohort_af(mask=mask))
             rows = cursor.execute(sql, params).fetchall()
         finally:
             cursor.close()
@@ -968,9 +985,58 @@ class GenotypeStore:
         return set(found)
 
     def forget_carriers(self) -> None:
-        """Drop the remembered carrier answers (benchmarks measure lookups)."""
+        """Drop the remembered carrier answers and cohort AFs (benchmarks measure lookups)."""
         with self._lock:
             self._carrier_cache.clear()
+            self._af_cache.clear()
+
+    def cohort_af(self, *, mask: SampleMask) -> pa.Table:
+        """Cohort allele frequency of every variant over the mask's samples only.
+
+        A table (``variant_index`` int64, ``cohort_af`` float64, null where no
+        sample of the mask has a call), computed in the kernel: hard-call
+        counts of the mask's columns from the packed matrix
+        (:meth:`genomics.bed.PackedGenotypes.group_counts`: (het + 2 hom-alt)
+        / 2 called; a half call is missing, as in the packed matrix), or, for
+        a store written without one, the counting kernel over the Zarr with
+        the masked columns left out. Kept per mask key, so a withdrawal (a new
+        mask) gets a new AF.
+        """
+        self._check_mask(mask)
+        with self._lock:
+            cached = self._af_cache.get(mask.key)
+        if cached is not None:
+            return cached
+        af = self._packed_af(mask)
+        if af is None:
+            af = self.allele_counts(mask=mask).counts.af[:, 0]
+        table = pa.table(
+            {
+                "variant_index": pa.array(np.arange(self.n_variants, dtype=np.int64)),
+                "cohort_af": pa.array(af, type=pa.float64(), from_pandas=True),  # NaN (no call) -> null
+            }
+        )
+        with self._lock:
+            if len(self._af_cache) >= AF_CACHE_SIZE:
+                self._af_cache.pop(next(iter(self._af_cache)))
+            self._af_cache[mask.key] = table
+        return table
+
+    def _packed_af(self, mask: SampleMask) -> np.ndarray | None:
+        """AF over the mask's columns from the packed hard calls; None without a packed matrix of this store."""
+        if not Path(f"{self.packed_prefix}.bed").exists():
+            return None
+        packed = PackedGenotypes(self.packed_prefix)
+        try:
+            if packed.n_samples != self.n_samples or packed.n_variants != self.n_variants:
+                raise StoreError(f"{self.packed_prefix}.bed does not match the store's samples and variants")
+            counts = packed.group_counts([mask.indices])[:, 0]
+        finally:
+            packed.close()
+        called = counts[:, HOM_REF] + counts[:, HET] + counts[:, HOM_ALT]
+        alt = counts[:, HET] + 2 * counts[:, HOM_ALT]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(called > 0, alt / np.maximum(2 * called, 1), np.nan)
 
     def carrier_ids(self, *, mask: SampleMask, **filters: object) -> set[str]:
         """Like :meth:`carriers` but returns sample ids."""

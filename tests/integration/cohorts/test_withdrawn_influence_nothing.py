@@ -15,10 +15,11 @@ the sample mask, every genotype chunk and matrix and a PLINK export read
 through it, the members an analysis gets, summaries and comparisons of
 saved cohorts are then the same as when they have no data at all.
 
-Cohort-AF filters (``max_cohort_af``) are left out here: the store's
-variant table holds allele frequencies over every column it has, so until
-the store computes them under the sample mask they may move with a masked
-sample's genotypes.
+That includes cohort-AF filters (``max_cohort_af``, criteria and carrier
+lookups): the AF they compare is computed over the mask's samples, so a
+withdrawn participant's genotypes cannot move which variants pass. The
+thresholds sit at the usable participants' AFs (0.125-0.341 over the sites),
+where four more columns of arbitrary calls would move variants across them.
 """
 
 from __future__ import annotations
@@ -105,11 +106,19 @@ CRITERIA = [
         "exclude": [{"type": "genotype", "gene": "BRCA1"}],
     },
     {"include_any": [{"type": "tumour", "disease_types": ["LUNG"]}, {"type": "genotype", "gene": "TP53"}]},
+    {"include_all": [{"type": "genotype", "gene": "BRCA1", "max_cohort_af": 0.25}]},
+    {"include_all": [{"type": "genotype", "gene": "TP53", "genotype": "het", "max_cohort_af": 0.26}]},
+    {"include_all": [{"type": "genotype", "region": "chr17:1-50000000", "max_cohort_af": 0.2}]},
+    {
+        "include_all": [{"type": "programme", "values": ["rare_disease"]}],
+        "exclude": [{"type": "genotype", "gene": "BRCA1", "max_cohort_af": 0.3, "max_population_af": 0.01}],
+    },
 ]
 CARRIER_LOOKUPS = [
     {"gene": "BRCA1"}, {"gene": "BRCA1", "genotype": "het"}, {"gene": "TP53", "genotype": "hom"},
     {"region": "chr17:7660000-7690000"}, {"gene": "BRCA1", "consequences": ["stop_gained", "frameshift_variant"]},
-    {"max_popaf": 0.01},
+    {"max_popaf": 0.01}, {"max_cohort_af": 0.25}, {"gene": "TP53", "genotype": "het", "max_cohort_af": 0.26},
+    {"max_cohort_af": 0.3, "max_popaf": 0.05}, {"region": "chr17:1-50000000", "max_cohort_af": 0.2},
 ]  # fmt: skip
 
 

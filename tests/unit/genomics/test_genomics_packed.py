@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from genomics.mask import SampleMask
 from genomics.store import GenotypeStore, import_vcf
 from tests.unit.genomics.test_genomics_vcfzarr import EDGE_RECORDS, HEADER, write_vcf
 
@@ -101,3 +102,40 @@ def test_a_restart_to_widen_a_field_rewrites_the_packed_fileset(tmp_path):
     assert np.asarray(store.root["call_DP"]).dtype == np.int32
     assert Path(f"{store.packed_prefix}.bed").read_bytes() == (tmp_path / "ref.bed").read_bytes()
     assert len(Path(f"{store.packed_prefix}.bim").read_text().splitlines()) == store.n_variants
+
+
+def _afreq(path: Path) -> np.ndarray:
+    with open(path) as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    return np.array([np.nan if r["ALT_FREQS"] == "NA" else float(r["ALT_FREQS"]) for r in rows])
+
+
+def test_the_cohort_af_under_a_mask_is_plink2_freq_of_the_masked_samples_only(store, tmp_path):
+    mask = SampleMask(np.arange(store.n_samples) % 3 != 1)
+    keep = tmp_path / "keep.txt"
+    keep.write_text("".join(f"{s}\t{s}\n" for i, s in enumerate(store.sample_ids) if mask.keep[i]))  # FID IID
+    # plink2 --bfile <store>/packed/genotypes --keep keep.txt --freq --out freq
+    _plink2("--bfile", str(store.packed_prefix), "--keep", str(keep), "--freq", "--out", "freq", cwd=tmp_path)
+    theirs = _afreq(tmp_path / "freq.afreq")
+
+    ours = store.cohort_af(mask=mask)
+
+    assert ours.column("variant_index").to_pylist() == list(range(store.n_variants))
+    af = ours.column("cohort_af").to_numpy(zero_copy_only=False)
+    np.testing.assert_allclose(af, theirs, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(af, store.cohort_af(mask=store.every_sample()).column("cohort_af").to_numpy())
+
+
+def test_the_cohort_af_of_haploid_missing_and_half_calls_is_plink2s(edge_store, tmp_path):
+    vcf, store = edge_store
+    mask = SampleMask(np.arange(store.n_samples) != 0)
+    keep = tmp_path / "keep.txt"
+    keep.write_text("".join(f"{s}\n" for i, s in enumerate(store.sample_ids) if mask.keep[i]))  # IID (FID 0)
+    # plink2 --vcf edge.vcf.gz --vcf-half-call missing --keep keep.txt --freq --out freq
+    _plink2(
+        "--vcf", str(vcf), "--vcf-half-call", "missing", "--keep", str(keep), "--freq", "--out", "freq", cwd=tmp_path
+    )
+
+    af = store.cohort_af(mask=mask).column("cohort_af").to_numpy(zero_copy_only=False)
+
+    np.testing.assert_allclose(af, _afreq(tmp_path / "freq.afreq"), rtol=1e-5, atol=1e-6)

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from genomics.kernels import alt_allele_count
+from genomics.mask import SampleMask
 from genomics.store import GenotypeStore, StoreError, export_plink, import_vcf, parse_region
 from genomics.vcfzarr import VcfConversionError
 
@@ -139,11 +140,15 @@ def test_carrier_index_rows_match_bcftools_non_reference_calls(store, fixtures_d
     assert len(got) == table.num_rows
 
 
-def _direct_scan(store, *, gene=None, consequences=None, max_popaf=None, max_cohort_af=None, genotype="any"):
+def _direct_scan(store, *, gene=None, consequences=None, max_popaf=None, max_cohort_af=None, genotype="any", mask=None):
+    """Carriers by reading every genotype; with ``mask``, the AF and the carriers are over its samples only."""
     variants = store.variants().to_pylist()
     alt = alt_allele_count(store.genotype_matrix(mask=store.every_sample()))
-    counts = store.allele_counts(mask=store.every_sample()).counts
-    af = counts.af[:, 0]
+    keep = np.ones(store.n_samples, dtype=bool) if mask is None else mask.keep
+    called = alt[:, keep] >= 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        af = np.where(called, alt[:, keep], 0).sum(axis=1) / (2 * called.sum(axis=1))
+    alt = np.where(keep[None, :], alt, 0)
     found = set()
     for i, v in enumerate(variants):
         if gene is not None and v["gene"] != gene:
@@ -177,6 +182,23 @@ def test_carrier_queries_agree_with_a_direct_scan_of_the_genotypes(store, filter
 
     assert got == expected
     assert store.carrier_ids(mask=store.every_sample(), **filters) == {store.sample_ids[i] for i in expected}
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"consequences": ["missense_variant"], "max_cohort_af": 0.02, "genotype": "het"},
+        {"max_cohort_af": 0.05},
+        {"gene": "TTN", "max_cohort_af": 0.01, "genotype": "any"},
+    ],
+)
+def test_the_cohort_af_filter_counts_only_the_masks_samples(store, filters):
+    mask = SampleMask(np.arange(store.n_samples) % 4 != 0)
+    expected = _direct_scan(store, mask=mask, **filters)
+
+    got = store.carriers(mask=mask, **filters)
+
+    assert got == expected
 
 
 def test_carriers_finds_the_spiked_loss_of_function_proband(store, fixtures_dir):
