@@ -1,27 +1,10 @@
-from pathlib import Path
-
-from django.conf import settings
-from django.core.management.base import BaseCommand
-
 from domains.policies import workflows_document
+from workflows.document_command import document_command
 
-DOC_PATH = Path(settings.BASE_DIR) / "docs" / "domains-workflows.md"
-
-
-class Command(BaseCommand):
-    help = "Write docs/domains-workflows.md (state diagrams) from the transition tables in domains/policies.py."
-
-    def add_arguments(self, parser):
-        parser.add_argument("--check", action="store_true", help="Exit 1 if the document is out of date.")
-
-    def handle(self, *args, **options):
-        text = workflows_document()
-        if options["check"]:
-            current = DOC_PATH.read_text() if DOC_PATH.exists() else ""
-            if current != text:
-                self.stderr.write(f"{DOC_PATH} is out of date: run manage.py domains_workflow_doc.")
-                raise SystemExit(1)
-            self.stdout.write("The workflow document is up to date.")
-            return
-        DOC_PATH.write_text(text)
-        self.stdout.write(self.style.SUCCESS(f"Wrote {DOC_PATH}."))
+Command = document_command(
+    __name__,
+    "domains-workflows.md",
+    "the transition tables in domains/policies.py",
+    workflows_document,
+    "state diagrams",
+)
