@@ -165,6 +165,16 @@ def _refused(request: PortalRequest, output: OutputRequest, key: str, error: Exc
     return render(request, "airlock/request.html", context, status=_status_for(error))
 
 
+def _act(request: PortalRequest, output, act, where: str, done: str, then: str = "airlock:request") -> HttpResponse:
+    """Do ``act``; a refusal is shown in place at ``where``, success as ``done`` on the ``then`` page."""
+    try:
+        act()
+    except REFUSALS as error:
+        return _refused(request, output, where, error)
+    messages.success(request, done)
+    return redirect(then, pk=output.pk)
+
+
 def _file(output: OutputRequest, file_pk: int) -> RequestFile:
     return selectors.file_get(request=output, pk=file_pk)
 
@@ -223,34 +233,33 @@ def file_replace(request: PortalRequest, pk: int, file_pk: int) -> HttpResponse:
 def file_remove(request: PortalRequest, pk: int, file_pk: int) -> HttpResponse:
     output = _request(request, pk)
     file = _file(output, file_pk)
-    try:
-        services.request_file_remove(by=request.user, file=file)
-    except REFUSALS as error:
-        return _refused(request, output, f"file:{file.name}", error)
-    messages.success(request, f"{file.name} removed from the request.")
-    return redirect("airlock:request", pk=output.pk)
+    return _act(
+        request,
+        output,
+        lambda: services.request_file_remove(by=request.user, file=file),
+        f"file:{file.name}",
+        f"{file.name} removed from the request.",
+    )
 
 
 @require_POST
 def request_submit(request: PortalRequest, pk: int) -> HttpResponse:
     output = _request(request, pk)
-    try:
-        services.request_submit(by=request.user, request=output)
-    except REFUSALS as error:
-        return _refused(request, output, "submit", error)
-    messages.success(request, "Submitted: two output checkers will review it.")
-    return redirect("airlock:request", pk=output.pk)
+    return _act(
+        request,
+        output,
+        lambda: services.request_submit(by=request.user, request=output),
+        "submit",
+        "Submitted: two output checkers will review it.",
+    )
 
 
 @require_POST
 def request_withdraw(request: PortalRequest, pk: int) -> HttpResponse:
     output = _request(request, pk)
-    try:
-        services.request_withdraw(by=request.user, request=output)
-    except REFUSALS as error:
-        return _refused(request, output, "submit", error)
-    messages.success(request, "Withdrawn.")
-    return redirect("airlock:request", pk=output.pk)
+    return _act(
+        request, output, lambda: services.request_withdraw(by=request.user, request=output), "submit", "Withdrawn."
+    )
 
 
 # --- review -----------------------------------------------------------------------------------
@@ -302,12 +311,14 @@ def vote(request: PortalRequest, pk: int, file_pk: int) -> HttpResponse:
 @require_POST
 def review_submit(request: PortalRequest, pk: int) -> HttpResponse:
     output = _request(request, pk)
-    try:
-        services.review_submit(by=request.user, request=output)
-    except REFUSALS as error:
-        return _refused(request, output, "review", error)
-    messages.success(request, "Your review is submitted.")
-    return redirect("airlock:review", pk=output.pk)
+    return _act(
+        request,
+        output,
+        lambda: services.review_submit(by=request.user, request=output),
+        "review",
+        "Your review is submitted.",
+        then="airlock:review",
+    )
 
 
 @require_POST
