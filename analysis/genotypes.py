@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from django.conf import settings
 
 from genomics.bed import BedError, PackedGenotypes
 from genomics.kernels import AlleleCounts
@@ -39,20 +38,16 @@ __all__ = [
     "variants",
 ]
 
-_stores: dict[Path, GenotypeStore] = {}
 _packed: dict[Path, PackedGenotypes] = {}
 _lock = threading.Lock()
 
 
 def store_for(release) -> GenotypeStore:
-    """The genotype store of a release (opened once per process)."""
-    path = Path(settings.DATA_ROOT) / release.store_path
-    with _lock:
-        store = _stores.get(path)
-        if store is None:
-            store = GenotypeStore(path)
-            _stores[path] = store
-        return store
+    """The genotype store of a release: the one the cohort builder opened for this process
+    (``cohorts.genotypes.genotype_store``), so its cached answers serve both."""
+    from cohorts.genotypes import genotype_store
+
+    return genotype_store(release)
 
 
 def release_mask(release) -> SampleMask:
