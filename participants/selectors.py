@@ -1,11 +1,21 @@
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
-from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 
 from participants import vocabularies as vocab
-from participants.models import DataRelease, Gene, HpoTerm, Participant, RegisteredWithdrawal, Withdrawal
+from participants.models import (
+    DataRelease,
+    Gene,
+    HpoSynonym,
+    HpoTerm,
+    Participant,
+    RegisteredWithdrawal,
+    Withdrawal,
+)
 from participants.permissions import user_can_record_withdrawals
 
 
@@ -51,25 +61,50 @@ def release_usable_samples(release: DataRelease) -> np.ndarray:
     return np.fromiter(usable.values_list("sample_index", flat=True), dtype=np.int64)
 
 
-def hpo_terms_matching(query: str, *, limit: int) -> list[HpoTerm]:
+class TermFound(NamedTuple):
+    term: HpoTerm
+    synonym: str  # the synonym that matched, when the name did not; else ""
+
+
+def hpo_terms_matching(query: str, *, limit: int) -> list[TermFound]:
     """Current HPO terms for a search box: by id when ``query`` looks like one,
-    else those whose name holds every word of it; the exact name first, then
-    names that start with it, then broader terms before narrower ones."""
+    else those whose name, or one of whose synonyms, holds every word of it
+    ("epilepsy" finds HP:0001250 Seizure); the exact name first, then an exact
+    synonym, names that start with it, synonyms that start with it, then
+    broader terms before narrower ones."""
     terms = HpoTerm.objects.filter(is_obsolete=False)
     text = query.strip()
     if text.upper().startswith("HP:"):
-        return list(terms.filter(id__startswith=text.upper()).order_by("id")[:limit])
-    for word in text.split():
-        terms = terms.filter(name__icontains=word)
-    ranked = terms.annotate(
+        return [TermFound(t, "") for t in terms.filter(id__startswith=text.upper()).order_by("id")[:limit]]
+    words = text.split()
+    if not words:
+        return []
+    in_name = Q()
+    synonyms = HpoSynonym.objects.filter(term=OuterRef("pk"))
+    for word in words:
+        in_name &= Q(name__icontains=word)
+        synonyms = synonyms.filter(name__icontains=word)
+    ranked = terms.filter(in_name | Exists(synonyms)).annotate(
         rank=Case(
             When(name__iexact=text, then=Value(0)),
-            When(name__istartswith=text, then=Value(1)),
-            default=Value(2),
+            When(Exists(synonyms.filter(name__iexact=text)), then=Value(1)),
+            When(name__istartswith=text, then=Value(2)),
+            When(Exists(synonyms.filter(name__istartswith=text)), then=Value(3)),
+            When(in_name, then=Value(4)),
+            default=Value(5),
             output_field=IntegerField(),
         )
     )
-    return list(ranked.order_by("rank", "depth", "name")[:limit])
+    found = list(ranked.order_by("rank", "depth", "name")[:limit])
+    folded = [w.casefold() for w in words]
+    by_synonym = [t.pk for t in found if not all(w in t.name.casefold() for w in folded)]
+    matched: dict[str, str] = {}
+    for term_id, name in (
+        HpoSynonym.objects.filter(term__in=by_synonym).order_by("term", "name").values_list("term", "name")
+    ):
+        if term_id not in matched and all(w in name.casefold() for w in folded):
+            matched[term_id] = name
+    return [TermFound(t, matched.get(t.pk, "")) for t in found]
 
 
 def genes_matching(release: DataRelease, query: str, *, limit: int) -> list[str]:

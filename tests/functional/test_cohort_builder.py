@@ -87,6 +87,16 @@ def test_terms_are_found_by_name_and_added_with_a_click(researcher_in_builder):
     page.wait_for_function("() => document.querySelector('[data-testid=count]').innerText.includes('HP:0001250')")
 
 
+def test_terms_are_found_by_synonym_as_you_type(researcher_in_builder):
+    page, _, _ = researcher_in_builder
+    page.get_by_label("Find HPO terms by name or synonym").press_sequentially("epilep", delay=30)
+    match = page.get_by_test_id("term-match").filter(has_text="HP:0001250")
+    match.wait_for()
+    assert "Seizure" in match.inner_text() and "Epilep" in match.get_by_text("also called").inner_text()
+    match.get_by_role("button", name="Add").click()
+    assert page.get_by_label("Has HPO terms").input_value() == "HP:0001250"
+
+
 def test_refine_then_save_unchanged_gives_the_same_definition(researcher_in_builder, live_server):
     page, _, _ = researcher_in_builder
     page.get_by_label("Rare disease").check()

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from participants.models import DataRelease
+from participants.models import DataRelease, HpoSynonym
 from participants.ontology import ontology_load, ontology_loaded
 from participants.services import ReleaseRefused, release_ingest
 from participants.synthetic import generate_release
@@ -26,12 +26,12 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
         if not settings.DEBUG:
             raise CommandError("seed_demo_release writes synthetic demo data and is refused when DEBUG is off.")
+        if not ontology_loaded() or not HpoSynonym.objects.exists():  # a demo made before synonyms were loaded
+            self.stdout.write("Loading the HPO ontology...")
+            ontology_load()
         if DataRelease.objects.exists():
             self.stdout.write("A data release is already loaded; nothing to do.")
             return
-        if not ontology_loaded():
-            self.stdout.write("Loading the HPO ontology...")
-            ontology_load()
         bundle = Path(settings.VAR_DIR) / "demo-bundle"
         if not (bundle / "release.json").exists():
             self.stdout.write(f"Generating a synthetic release of {options['participants']} participants...")

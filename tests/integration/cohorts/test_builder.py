@@ -116,6 +116,27 @@ def test_term_search_finds_seizure_by_name_with_a_controlled_count(release, proj
     assert event.details["term_search"] == "seizure" and "HP:0001250" in event.details["terms"]
 
 
+@pytest.mark.parametrize("query", ["epilepsy", "Epileptic seizure", "EPILEPTIC"])
+def test_term_search_finds_seizure_by_synonym_and_names_the_synonym(release, project, client, query):
+    response = client.get(reverse("cohorts:terms", args=[project.pk]), {"q": query})
+    html = response.content.decode()
+    match = r'term-match"><code>(HP:\d{7})</code> ([^<(]+?)(?: <span class="synonym">([^<]+)</span>)? <span'
+    hits = re.findall(match, html)
+    assert hits, html
+    seizure = next(h for h in hits if h[0] == "HP:0001250")
+    assert seizure[1] == "Seizure" and query.casefold() in seizure[2].casefold()
+    if query == "Epileptic seizure":  # an exact synonym ranks before names that only hold its words
+        assert hits[0][0] == "HP:0001250"
+
+
+def test_term_search_ranks_a_name_match_before_a_synonym_match(release, project, client):
+    from participants.selectors import hpo_terms_matching
+
+    found = hpo_terms_matching("seizure", limit=10)
+    assert found[0].term.pk == "HP:0001250" and found[0].synonym == ""
+    assert all(not hit.synonym or "seizure" in hit.synonym.casefold() for hit in found)
+
+
 def test_term_search_needs_three_letters_and_counts_nothing_before(release, project, client):
     html = client.get(reverse("cohorts:terms", args=[project.pk]), {"q": "se"}).content.decode()
     assert "Type at least 3 letters" in html

