@@ -5,7 +5,7 @@ from django import template
 register = template.Library()
 
 ROW = 24
-WIDTH = 200
+WIDTH = 170  # the label column is 190 wide, the value after the bar needs up to 50 ("100,000"): 420 in all
 
 
 @register.filter

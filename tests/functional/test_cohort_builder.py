@@ -1,6 +1,7 @@
 """The cohort builder in Chromium: an error answer shows in the count panel
 and keeps every criterion (DEBUG on and off), the count stays in view at
-390 px, terms are found by name, and Refine then Save gives the same definition."""
+390 px, terms are found by name or synonym, bar charts draw every value inside
+them, and Refine then Save gives the same definition."""
 
 import re
 
@@ -123,3 +124,24 @@ def test_refine_then_save_unchanged_gives_the_same_definition(researcher_in_buil
     second = Cohort.objects.exclude(pk=first.pk).get()
     assert second.definition == first.definition
     assert second.name == first.name
+
+
+def test_every_bar_chart_label_and_value_is_drawn_inside_the_chart(page):
+    """The largest count a release can give, and a long label, are drawn inside the SVG's view box."""
+    from django.template.loader import render_to_string
+
+    from disclosure.rules import SafeCount
+
+    rows = [("Haematological malignancy", SafeCount(100_000, "100,000")), ("Male", SafeCount(None, "<5"))]
+    rows.append(("Unknown", SafeCount(5, "5")))
+    svg = render_to_string("cohorts/_bars.html", {"rows": rows, "title": "Participants"})
+    page.set_content(
+        f"<!doctype html><style>.bars text {{ font-size: 12px; }}</style><div style='width:300px'>{svg}</div>"
+    )
+    width = page.evaluate("() => document.querySelector('svg.bars').viewBox.baseVal.width")
+    box = "t => [t.textContent, t.getBBox().x, t.getBBox().width]"
+    script = f"[...document.querySelectorAll('svg.bars text')].map({box})"
+    boxes = page.evaluate(f"() => {script}")
+    assert len(boxes) == 6
+    for text, x, w in boxes:
+        assert x >= 0 and x + w <= width, (text, x, w, width)
