@@ -62,6 +62,7 @@ import numpy as np
 import zarr
 from bio2zarr import constants, zarr_utils
 from bio2zarr.vcz import VcfZarrIndexer
+from zarr.core.metadata.v2 import ArrayV2Metadata
 
 from genomics.kernels import AlleleCounts, allele_counts_by_group, nonref_calls, pack_hard_calls
 
@@ -560,6 +561,86 @@ def _parse_records(buf, n, n_samples, starts, tabs, gt, phased, ad, dp, gq, limi
     return _OK, 0, 0, -1
 
 
+@numba.njit(nogil=True, cache=True)
+def _any_nonzero(data):  # pragma: no cover - compiled
+    """Whether any byte of ``data`` (uint8) is not zero; stops at the first block of 4 KiB that has one."""
+    n = data.shape[0]
+    for start in range(0, n, 4096):
+        stop = min(start + 4096, n)
+        acc = np.uint8(0)
+        for i in range(start, stop):
+            acc |= data[i]
+        if acc:
+            return True
+    return False
+
+
+class _ChunkFiles:
+    """Writes whole chunks of one numeric Zarr (format 2) array straight to their files.
+
+    The files are the bytes zarr writes for the same values (the tests compare
+    them): each chunk C-ordered at its full chunk shape, the part past the
+    array's edge filled with 0 (the fill value of an array created with
+    ``fill_value=None``), compressed with the array's own codec, under the
+    key ``i.j.k``; a chunk all 0 is not written (zarr's
+    ``write_empty_chunks`` is off). zarr's own write path goes through its
+    event loop and, per chunk, allocates a padded copy and compares all of it
+    with the fill value, which cost more CPU than the compression itself
+    (docs/adr/0012). A chunk cut short in the variants dimension (the last
+    one) is left to zarr.
+    """
+
+    def __init__(self, directory: Path, array: zarr.Array):
+        meta = array.metadata
+        assert isinstance(meta, ArrayV2Metadata) and not meta.filters and meta.order == "C"
+        assert meta.compressor is not None
+        self.array = array
+        self.directory = directory
+        self.codec = meta.compressor
+        self.chunks = tuple(meta.chunks)
+        self.shape = tuple(meta.shape)
+        self.separator = meta.dimension_separator
+        self.local = threading.local()
+
+    def _padded(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """This thread's zeroed buffer of one chunk's full shape (only the edge chunk's data part is rewritten)."""
+        buffers = getattr(self.local, "buffers", None)
+        if buffers is None:
+            buffers = self.local.buffers = {}
+        key = (shape, dtype)
+        if key not in buffers:
+            buffers[key] = np.zeros(self.chunks, dtype=dtype)
+        return buffers[key]
+
+    def write(self, v0: int, values: np.ndarray) -> None:
+        """Store ``values`` as the rows from variant ``v0`` on (a whole number of variant chunks, or the last)."""
+        vc = self.chunks[0]
+        n = values.shape[0]
+        if n != vc:  # the last chunk, cut short: zarr pads it
+            self.array[v0 : v0 + n] = values
+            return
+        row = v0 // vc
+        if len(self.shape) == 1:
+            self._put((row,), values)
+            return
+        sc = self.chunks[1]
+        for col, s0 in enumerate(range(0, self.shape[1], sc)):
+            part = values[:, s0 : s0 + sc]
+            if part.shape[1] < sc:
+                padded = self._padded(part.shape, part.dtype)
+                padded[:, : part.shape[1]] = part
+                part = padded
+            self._put((row, col, *([0] * (len(self.shape) - 2))), part)
+
+    def _put(self, coords: tuple[int, ...], chunk: np.ndarray) -> None:
+        chunk = np.ascontiguousarray(chunk)
+        if not _any_nonzero(chunk.reshape(-1).view(np.uint8)):
+            return
+        data = self.codec.encode(chunk)
+        with open(self.directory / self.separator.join(map(str, coords)), "wb") as fh:
+            fh.write(data)
+
+
 # --------------------------------------------------------------------------
 # Conversion
 
@@ -635,6 +716,8 @@ class _Converter:
             else:
                 self.info.append(_InfoSpec(name, kind, number == "A"))
         self.local = threading.local()
+        self.arrays: dict[str, zarr.Array] = {}  # the per-variant arrays, opened once
+        self.files: dict[str, _ChunkFiles] = {}  # the call arrays, written chunk by chunk
         n_contigs = len(header.contigs)
         self.contig_dtype = np.dtype(np.int8 if n_contigs < 127 else np.int16 if n_contigs < 32767 else np.int32)
         self.n_samples = len(header.samples)
@@ -702,6 +785,7 @@ class _Converter:
                 fill_value=None,
             )
             a.attrs.update({"description": description})
+            self.arrays[name] = a
 
         contig_dtype = self.contig_dtype
         empty("variant_contig", contig_dtype, ["variants"], default, _DESCRIPTIONS["variant_contig"])
@@ -724,6 +808,10 @@ class _Converter:
             dims = ["variants", "samples", "alleles"] if name == "AD" else ["variants", "samples"]
             description = self.header.format[name].get("Description", "")
             empty(f"call_{name}", self.dtypes.get(name, np.int16), dims, default, description)
+        directory = Path(root.store.root)  # type: ignore[attr-defined]  # a LocalStore
+        for name, array in self.arrays.items():
+            if name.startswith("call_"):
+                self.files[name] = _ChunkFiles(directory / name, array)
 
     # One variant chunk --------------------------------------------------------
 
@@ -803,14 +891,14 @@ class _Converter:
         gt = arrays["gt"][:n]
         if write and self.root is not None:
             sl = slice(v0, v0 + n)
-            root = self.root
             for name, values in fixed.items():
-                root[name][sl] = values
-            root["call_genotype"][sl] = gt
-            root["call_genotype_mask"][sl] = np.less(gt, 0, out=arrays["mask"][:n])
-            root["call_genotype_phased"][sl] = arrays["phased"][:n]
+                self.arrays[name][sl] = values
+            files = self.files
+            files["call_genotype"].write(v0, gt)
+            files["call_genotype_mask"].write(v0, np.less(gt, 0, out=arrays["mask"][:n]))
+            files["call_genotype_phased"].write(v0, arrays["phased"][:n])
             for name in self.format_fields[1:]:
-                root[f"call_{name}"][sl] = arrays[name][:n]
+                files[f"call_{name}"].write(v0, arrays[name][:n])
         if self.root is None:  # checking only
             return Chunk(v0, n, seen=seen)
         return Chunk(
