@@ -419,6 +419,21 @@ def _read_int(buf, p):  # pragma: no cover - compiled
     return (-v if neg else v), p, True
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _read_count(buf, p, limit):  # pragma: no cover - compiled
+    """(value, next offset) of a run of 1 to 9 digits no greater than ``limit``, or (-1, p) if there is none."""
+    v = 0
+    q = p
+    while 48 <= buf[q] <= 57:
+        if q - p == 9:
+            return -1, p
+        v = v * 10 + (buf[q] - 48)
+        q += 1
+    if q == p or v > limit:
+        return -1, p
+    return v, q
+
+
 @numba.njit(nogil=True, cache=True)
 def _parse_records(buf, n, n_samples, starts, tabs, gt, phased, ad, dp, gq, limit):  # pragma: no cover - compiled
     """Parse ``n`` newline-terminated records from ``buf`` in one pass.
@@ -471,88 +486,115 @@ def _parse_records(buf, n, n_samples, starts, tabs, gt, phased, ad, dp, gq, limi
             q += 1
         if codes[0] != 0:
             return _GT_FIRST, r, 0, -1
+        # the common case, GT:AD:DP:GQ with a biallelic diploid call and every value given, read straight
+        fast = nk == 4 and codes[0] == 0 and codes[1] == 1 and codes[2] == 2 and codes[3] == 3
+        fast = fast and has_ad and has_dp and has_gq
         for s in range(n_samples):
-            gt[r, s, 0] = -1
-            gt[r, s, 1] = -1
-            phased[r, s] = False
-            if has_ad:
-                ad[r, s, 0] = -1
-                ad[r, s, 1] = ad_fill
-            if has_dp:
-                dp[r, s] = -1
-            if has_gq:
-                gq[r, s] = -1
-            k = 0
-            while buf[p] != _TAB and buf[p] != _NL and buf[p] != _CR:
-                if k >= nk:
-                    return _EXTRA, r, s, -1
-                code = codes[k] if k < 64 else -1
-                if code == 0:
-                    a = 0
-                    while True:
-                        if buf[p] == _DOT:
-                            v = -1
-                            p += 1
-                        else:
-                            v = 0
-                            q = p
-                            while 48 <= buf[p] <= 57:
-                                v = v * 10 + (buf[p] - 48)
-                                if v > 127:
-                                    return _MULTI, r, s, 0
+            # ``a/b:ref,alt:dp:gq`` (a, b 0 or 1; every depth given, none too large) is read straight;
+            # anything else, or a problem, field by field below, which gives the same values or names it
+            common = False
+            a0 = buf[p]
+            if fast and 48 <= a0 <= 49 and (buf[p + 1] == _SLASH) | (buf[p + 1] == _PIPE) and 48 <= buf[p + 2] <= 49:
+                sep, a1 = buf[p + 1], buf[p + 2]
+                ref, q = _read_count(buf, p + 4, limit[1]) if buf[p + 3] == _COLON else (-1, p)
+                if ref >= 0 and buf[q] == _COMMA:
+                    alt, q = _read_count(buf, q + 1, limit[1])
+                    if alt >= 0 and buf[q] == _COLON:
+                        depth, q = _read_count(buf, q + 1, limit[2])
+                        if depth >= 0 and buf[q] == _COLON:
+                            quality, q = _read_count(buf, q + 1, limit[3])
+                            common = quality >= 0 and (buf[q] == _TAB) | (buf[q] == _NL) | (buf[q] == _CR)
+                if common:
+                    gt[r, s, 0] = a0 - 48
+                    gt[r, s, 1] = a1 - 48
+                    phased[r, s] = sep == _PIPE
+                    ad[r, s, 0] = ref
+                    ad[r, s, 1] = alt
+                    dp[r, s] = depth
+                    gq[r, s] = quality
+                    p = q
+            if not common:
+                gt[r, s, 0] = -1
+                gt[r, s, 1] = -1
+                phased[r, s] = False
+                if has_ad:
+                    ad[r, s, 0] = -1
+                    ad[r, s, 1] = ad_fill
+                if has_dp:
+                    dp[r, s] = -1
+                if has_gq:
+                    gq[r, s] = -1
+                k = 0
+                while buf[p] != _TAB and buf[p] != _NL and buf[p] != _CR:
+                    if k >= nk:
+                        return _EXTRA, r, s, -1
+                    code = codes[k] if k < 64 else -1
+                    if code == 0:
+                        a = 0
+                        while True:
+                            if buf[p] == _DOT:
+                                v = -1
                                 p += 1
-                            if p == q:
-                                return _BAD_GT, r, s, 0
-                            if v > 1:
-                                return _MULTI, r, s, 0
-                        if a >= 2:
-                            return _PLOIDY, r, s, 0
-                        gt[r, s, a] = v
-                        a += 1
-                        if buf[p] == _SLASH:
-                            p += 1
-                        elif buf[p] == _PIPE:
+                            else:
+                                v = 0
+                                q = p
+                                while 48 <= buf[p] <= 57:
+                                    v = v * 10 + (buf[p] - 48)
+                                    if v > 127:
+                                        return _MULTI, r, s, 0
+                                    p += 1
+                                if p == q:
+                                    return _BAD_GT, r, s, 0
+                                if v > 1:
+                                    return _MULTI, r, s, 0
+                            if a >= 2:
+                                return _PLOIDY, r, s, 0
+                            gt[r, s, a] = v
+                            a += 1
+                            if buf[p] == _SLASH:
+                                p += 1
+                            elif buf[p] == _PIPE:
+                                phased[r, s] = True
+                                p += 1
+                            else:
+                                break
+                        if a == 1:  # haploid: one allele, counted as phased
+                            gt[r, s, 1] = -2
                             phased[r, s] = True
-                            p += 1
-                        else:
-                            break
-                    if a == 1:  # haploid: one allele, counted as phased
-                        gt[r, s, 1] = -2
-                        phased[r, s] = True
-                elif code == 1 and has_ad:
-                    i = 0
-                    while True:
+                    elif code == 1 and has_ad:
+                        i = 0
+                        while True:
+                            v, p, ok = _read_int(buf, p)
+                            if not ok:
+                                return _BAD_INT, r, s, 1
+                            if i >= 2:
+                                return _AD_COUNT, r, s, 1
+                            if v > limit[1]:
+                                return _OVERFLOW, r, s, 1
+                            ad[r, s, i] = v
+                            i += 1
+                            if buf[p] == _COMMA:
+                                p += 1
+                            else:
+                                break
+                    elif (code == 2 and has_dp) or (code == 3 and has_gq):
                         v, p, ok = _read_int(buf, p)
                         if not ok:
-                            return _BAD_INT, r, s, 1
-                        if i >= 2:
-                            return _AD_COUNT, r, s, 1
-                        if v > limit[1]:
-                            return _OVERFLOW, r, s, 1
-                        ad[r, s, i] = v
-                        i += 1
-                        if buf[p] == _COMMA:
-                            p += 1
+                            return _BAD_INT, r, s, code
+                        if v > limit[code]:
+                            return _OVERFLOW, r, s, code
+                        if code == 2:
+                            dp[r, s] = v
                         else:
-                            break
-                elif (code == 2 and has_dp) or (code == 3 and has_gq):
-                    v, p, ok = _read_int(buf, p)
-                    if not ok:
-                        return _BAD_INT, r, s, code
-                    if v > limit[code]:
-                        return _OVERFLOW, r, s, code
-                    if code == 2:
-                        dp[r, s] = v
+                            gq[r, s] = v
                     else:
-                        gq[r, s] = v
-                else:
-                    while buf[p] != _COLON and buf[p] != _TAB and buf[p] != _NL and buf[p] != _CR:
+                        while buf[p] != _COLON and buf[p] != _TAB and buf[p] != _NL and buf[p] != _CR:
+                            p += 1
+                    if buf[p] == _COLON:
                         p += 1
-                if buf[p] == _COLON:
-                    p += 1
-                    k += 1
-                elif buf[p] != _TAB and buf[p] != _NL and buf[p] != _CR:
-                    return (_BAD_GT if code == 0 else _BAD_INT), r, s, code
+                        k += 1
+                    elif buf[p] != _TAB and buf[p] != _NL and buf[p] != _CR:
+                        return (_BAD_GT if code == 0 else _BAD_INT), r, s, code
             if s < n_samples - 1:
                 if buf[p] != _TAB:
                     return _TOO_FEW, r, s + 1, -1
