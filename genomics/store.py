@@ -54,7 +54,7 @@ from bio2zarr import zarr_utils
 from genomics.bed import HET, HOM_ALT, HOM_REF, PackedGenotypes
 from genomics.kernels import AlleleCounts, allele_counts_by_group, group_index, nonref_calls, pack_hard_calls
 from genomics.mask import SampleMask
-from genomics.vcfzarr import Checks, Chunk, ConversionResult, VcfConversionError, convert, read_header
+from genomics.vcfzarr import CALL_SHUFFLE, Checks, Chunk, ConversionResult, VcfConversionError, convert, read_header
 
 STORE_FORMAT = "tre-genotype-store"
 STORE_VERSION = 1
@@ -355,6 +355,8 @@ def _write_schema(icf: Path, out: Path, variants_chunk_size: int, samples_chunk_
         compressor = spec.get("compressor") or dict(zarr_utils.DEFAULT_COMPRESSOR_CONFIG)
         if compressor.get("id") == "blosc":
             compressor["clevel"] = level
+            name = spec.get("name", "").removeprefix("call_")
+            compressor.update(CALL_SHUFFLE.get(name, {}))
         spec["compressor"] = compressor
     out.write_text(json.dumps(schema))
 

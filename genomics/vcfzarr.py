@@ -3,10 +3,11 @@
 The store keeps GT and, where the VCF has them, AD, DP and GQ (see
 ``docs/adr/0006-genotype-store-converter.md`` for why this module exists next
 to bio2zarr). The output follows the VCF Zarr specification (version 0.5) and
-bio2zarr's layout: the same array names, dimensions, chunking, compressors and
-missing/fill sentinels, created through bio2zarr's own array helpers, and the
-region index written by bio2zarr's indexer. Tests check the arrays equal
-bio2zarr's on the same VCF.
+bio2zarr's layout: the same array names, dimensions, chunking, compressors
+(AD bit-shuffled, :data:`CALL_SHUFFLE`, in both engines) and missing/fill
+sentinels, created through bio2zarr's own array helpers, and the region index
+written by bio2zarr's indexer. Tests check the arrays equal bio2zarr's on the
+same VCF.
 
 How it runs, in one process:
 
@@ -62,6 +63,7 @@ import numpy as np
 import zarr
 from bio2zarr import constants, zarr_utils
 from bio2zarr.vcz import VcfZarrIndexer
+from zarr.core.metadata.v2 import ArrayV2Metadata
 
 from genomics.kernels import AlleleCounts, allele_counts_by_group, nonref_calls, pack_hard_calls
 
@@ -74,6 +76,10 @@ _META = re.compile(r"^##([^=]+)=(.*)$")
 _STRUCTURED = re.compile(r"^<(.*)>$")
 
 FLOAT32_MISSING = constants.FLOAT32_MISSING
+# FORMAT fields whose Blosc shuffle differs from bio2zarr's default (byte shuffle): AD's pairs of
+# depths compress 2.3x faster bit-shuffled for 3% more bytes (docs/adr/0012); DP and GQ lose more than
+# they gain that way.
+CALL_SHUFFLE = {"AD": {"shuffle": 2}}
 # Parser threads when the caller does not say: one per core, at most 4.
 DEFAULT_THREADS = max(1, min(4, os.cpu_count() or 1))
 
@@ -413,6 +419,21 @@ def _read_int(buf, p):  # pragma: no cover - compiled
     return (-v if neg else v), p, True
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _read_count(buf, p, limit):  # pragma: no cover - compiled
+    """(value, next offset) of a run of 1 to 9 digits no greater than ``limit``, or (-1, p) if there is none."""
+    v = 0
+    q = p
+    while 48 <= buf[q] <= 57:
+        if q - p == 9:
+            return -1, p
+        v = v * 10 + (buf[q] - 48)
+        q += 1
+    if q == p or v > limit:
+        return -1, p
+    return v, q
+
+
 @numba.njit(nogil=True, cache=True)
 def _parse_records(buf, n, n_samples, starts, tabs, gt, phased, ad, dp, gq, limit):  # pragma: no cover - compiled
     """Parse ``n`` newline-terminated records from ``buf`` in one pass.
@@ -465,88 +486,115 @@ def _parse_records(buf, n, n_samples, starts, tabs, gt, phased, ad, dp, gq, limi
             q += 1
         if codes[0] != 0:
             return _GT_FIRST, r, 0, -1
+        # the common case, GT:AD:DP:GQ with a biallelic diploid call and every value given, read straight
+        fast = nk == 4 and codes[0] == 0 and codes[1] == 1 and codes[2] == 2 and codes[3] == 3
+        fast = fast and has_ad and has_dp and has_gq
         for s in range(n_samples):
-            gt[r, s, 0] = -1
-            gt[r, s, 1] = -1
-            phased[r, s] = False
-            if has_ad:
-                ad[r, s, 0] = -1
-                ad[r, s, 1] = ad_fill
-            if has_dp:
-                dp[r, s] = -1
-            if has_gq:
-                gq[r, s] = -1
-            k = 0
-            while buf[p] != _TAB and buf[p] != _NL and buf[p] != _CR:
-                if k >= nk:
-                    return _EXTRA, r, s, -1
-                code = codes[k] if k < 64 else -1
-                if code == 0:
-                    a = 0
-                    while True:
-                        if buf[p] == _DOT:
-                            v = -1
-                            p += 1
-                        else:
-                            v = 0
-                            q = p
-                            while 48 <= buf[p] <= 57:
-                                v = v * 10 + (buf[p] - 48)
-                                if v > 127:
-                                    return _MULTI, r, s, 0
+            # ``a/b:ref,alt:dp:gq`` (a, b 0 or 1; every depth given, none too large) is read straight;
+            # anything else, or a problem, field by field below, which gives the same values or names it
+            common = False
+            a0 = buf[p]
+            if fast and 48 <= a0 <= 49 and (buf[p + 1] == _SLASH) | (buf[p + 1] == _PIPE) and 48 <= buf[p + 2] <= 49:
+                sep, a1 = buf[p + 1], buf[p + 2]
+                ref, q = _read_count(buf, p + 4, limit[1]) if buf[p + 3] == _COLON else (-1, p)
+                if ref >= 0 and buf[q] == _COMMA:
+                    alt, q = _read_count(buf, q + 1, limit[1])
+                    if alt >= 0 and buf[q] == _COLON:
+                        depth, q = _read_count(buf, q + 1, limit[2])
+                        if depth >= 0 and buf[q] == _COLON:
+                            quality, q = _read_count(buf, q + 1, limit[3])
+                            common = quality >= 0 and (buf[q] == _TAB) | (buf[q] == _NL) | (buf[q] == _CR)
+                if common:
+                    gt[r, s, 0] = a0 - 48
+                    gt[r, s, 1] = a1 - 48
+                    phased[r, s] = sep == _PIPE
+                    ad[r, s, 0] = ref
+                    ad[r, s, 1] = alt
+                    dp[r, s] = depth
+                    gq[r, s] = quality
+                    p = q
+            if not common:
+                gt[r, s, 0] = -1
+                gt[r, s, 1] = -1
+                phased[r, s] = False
+                if has_ad:
+                    ad[r, s, 0] = -1
+                    ad[r, s, 1] = ad_fill
+                if has_dp:
+                    dp[r, s] = -1
+                if has_gq:
+                    gq[r, s] = -1
+                k = 0
+                while buf[p] != _TAB and buf[p] != _NL and buf[p] != _CR:
+                    if k >= nk:
+                        return _EXTRA, r, s, -1
+                    code = codes[k] if k < 64 else -1
+                    if code == 0:
+                        a = 0
+                        while True:
+                            if buf[p] == _DOT:
+                                v = -1
                                 p += 1
-                            if p == q:
-                                return _BAD_GT, r, s, 0
-                            if v > 1:
-                                return _MULTI, r, s, 0
-                        if a >= 2:
-                            return _PLOIDY, r, s, 0
-                        gt[r, s, a] = v
-                        a += 1
-                        if buf[p] == _SLASH:
-                            p += 1
-                        elif buf[p] == _PIPE:
+                            else:
+                                v = 0
+                                q = p
+                                while 48 <= buf[p] <= 57:
+                                    v = v * 10 + (buf[p] - 48)
+                                    if v > 127:
+                                        return _MULTI, r, s, 0
+                                    p += 1
+                                if p == q:
+                                    return _BAD_GT, r, s, 0
+                                if v > 1:
+                                    return _MULTI, r, s, 0
+                            if a >= 2:
+                                return _PLOIDY, r, s, 0
+                            gt[r, s, a] = v
+                            a += 1
+                            if buf[p] == _SLASH:
+                                p += 1
+                            elif buf[p] == _PIPE:
+                                phased[r, s] = True
+                                p += 1
+                            else:
+                                break
+                        if a == 1:  # haploid: one allele, counted as phased
+                            gt[r, s, 1] = -2
                             phased[r, s] = True
-                            p += 1
-                        else:
-                            break
-                    if a == 1:  # haploid: one allele, counted as phased
-                        gt[r, s, 1] = -2
-                        phased[r, s] = True
-                elif code == 1 and has_ad:
-                    i = 0
-                    while True:
+                    elif code == 1 and has_ad:
+                        i = 0
+                        while True:
+                            v, p, ok = _read_int(buf, p)
+                            if not ok:
+                                return _BAD_INT, r, s, 1
+                            if i >= 2:
+                                return _AD_COUNT, r, s, 1
+                            if v > limit[1]:
+                                return _OVERFLOW, r, s, 1
+                            ad[r, s, i] = v
+                            i += 1
+                            if buf[p] == _COMMA:
+                                p += 1
+                            else:
+                                break
+                    elif (code == 2 and has_dp) or (code == 3 and has_gq):
                         v, p, ok = _read_int(buf, p)
                         if not ok:
-                            return _BAD_INT, r, s, 1
-                        if i >= 2:
-                            return _AD_COUNT, r, s, 1
-                        if v > limit[1]:
-                            return _OVERFLOW, r, s, 1
-                        ad[r, s, i] = v
-                        i += 1
-                        if buf[p] == _COMMA:
-                            p += 1
+                            return _BAD_INT, r, s, code
+                        if v > limit[code]:
+                            return _OVERFLOW, r, s, code
+                        if code == 2:
+                            dp[r, s] = v
                         else:
-                            break
-                elif (code == 2 and has_dp) or (code == 3 and has_gq):
-                    v, p, ok = _read_int(buf, p)
-                    if not ok:
-                        return _BAD_INT, r, s, code
-                    if v > limit[code]:
-                        return _OVERFLOW, r, s, code
-                    if code == 2:
-                        dp[r, s] = v
+                            gq[r, s] = v
                     else:
-                        gq[r, s] = v
-                else:
-                    while buf[p] != _COLON and buf[p] != _TAB and buf[p] != _NL and buf[p] != _CR:
+                        while buf[p] != _COLON and buf[p] != _TAB and buf[p] != _NL and buf[p] != _CR:
+                            p += 1
+                    if buf[p] == _COLON:
                         p += 1
-                if buf[p] == _COLON:
-                    p += 1
-                    k += 1
-                elif buf[p] != _TAB and buf[p] != _NL and buf[p] != _CR:
-                    return (_BAD_GT if code == 0 else _BAD_INT), r, s, code
+                        k += 1
+                    elif buf[p] != _TAB and buf[p] != _NL and buf[p] != _CR:
+                        return (_BAD_GT if code == 0 else _BAD_INT), r, s, code
             if s < n_samples - 1:
                 if buf[p] != _TAB:
                     return _TOO_FEW, r, s + 1, -1
@@ -558,6 +606,86 @@ def _parse_records(buf, n, n_samples, starts, tabs, gt, phased, ad, dp, gq, limi
             p += 1
     starts[n] = p
     return _OK, 0, 0, -1
+
+
+@numba.njit(nogil=True, cache=True)
+def _any_nonzero(data):  # pragma: no cover - compiled
+    """Whether any byte of ``data`` (uint8) is not zero; stops at the first block of 4 KiB that has one."""
+    n = data.shape[0]
+    for start in range(0, n, 4096):
+        stop = min(start + 4096, n)
+        acc = np.uint8(0)
+        for i in range(start, stop):
+            acc |= data[i]
+        if acc:
+            return True
+    return False
+
+
+class _ChunkFiles:
+    """Writes whole chunks of one numeric Zarr (format 2) array straight to their files.
+
+    The files are the bytes zarr writes for the same values (the tests compare
+    them): each chunk C-ordered at its full chunk shape, the part past the
+    array's edge filled with 0 (the fill value of an array created with
+    ``fill_value=None``), compressed with the array's own codec, under the
+    key ``i.j.k``; a chunk all 0 is not written (zarr's
+    ``write_empty_chunks`` is off). zarr's own write path goes through its
+    event loop and, per chunk, allocates a padded copy and compares all of it
+    with the fill value, which cost more CPU than the compression itself
+    (docs/adr/0012). A chunk cut short in the variants dimension (the last
+    one) is left to zarr.
+    """
+
+    def __init__(self, directory: Path, array: zarr.Array):
+        meta = array.metadata
+        assert isinstance(meta, ArrayV2Metadata) and not meta.filters and meta.order == "C"
+        assert meta.compressor is not None
+        self.array = array
+        self.directory = directory
+        self.codec = meta.compressor
+        self.chunks = tuple(meta.chunks)
+        self.shape = tuple(meta.shape)
+        self.separator = meta.dimension_separator
+        self.local = threading.local()
+
+    def _padded(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """This thread's zeroed buffer of one chunk's full shape (only the edge chunk's data part is rewritten)."""
+        buffers = getattr(self.local, "buffers", None)
+        if buffers is None:
+            buffers = self.local.buffers = {}
+        key = (shape, dtype)
+        if key not in buffers:
+            buffers[key] = np.zeros(self.chunks, dtype=dtype)
+        return buffers[key]
+
+    def write(self, v0: int, values: np.ndarray) -> None:
+        """Store ``values`` as the rows from variant ``v0`` on (a whole number of variant chunks, or the last)."""
+        vc = self.chunks[0]
+        n = values.shape[0]
+        if n != vc:  # the last chunk, cut short: zarr pads it
+            self.array[v0 : v0 + n] = values
+            return
+        row = v0 // vc
+        if len(self.shape) == 1:
+            self._put((row,), values)
+            return
+        sc = self.chunks[1]
+        for col, s0 in enumerate(range(0, self.shape[1], sc)):
+            part = values[:, s0 : s0 + sc]
+            if part.shape[1] < sc:
+                padded = self._padded(part.shape, part.dtype)
+                padded[:, : part.shape[1]] = part
+                part = padded
+            self._put((row, col, *([0] * (len(self.shape) - 2))), part)
+
+    def _put(self, coords: tuple[int, ...], chunk: np.ndarray) -> None:
+        chunk = np.ascontiguousarray(chunk)
+        if not _any_nonzero(chunk.reshape(-1).view(np.uint8)):
+            return
+        data = self.codec.encode(chunk)
+        with open(self.directory / self.separator.join(map(str, coords)), "wb") as fh:
+            fh.write(data)
 
 
 # --------------------------------------------------------------------------
@@ -635,6 +763,8 @@ class _Converter:
             else:
                 self.info.append(_InfoSpec(name, kind, number == "A"))
         self.local = threading.local()
+        self.arrays: dict[str, zarr.Array] = {}  # the per-variant arrays, opened once
+        self.files: dict[str, _ChunkFiles] = {}  # the call arrays, written chunk by chunk
         n_contigs = len(header.contigs)
         self.contig_dtype = np.dtype(np.int8 if n_contigs < 127 else np.int16 if n_contigs < 32767 else np.int32)
         self.n_samples = len(header.samples)
@@ -702,6 +832,7 @@ class _Converter:
                 fill_value=None,
             )
             a.attrs.update({"description": description})
+            self.arrays[name] = a
 
         contig_dtype = self.contig_dtype
         empty("variant_contig", contig_dtype, ["variants"], default, _DESCRIPTIONS["variant_contig"])
@@ -723,7 +854,12 @@ class _Converter:
         for name in self.format_fields[1:]:
             dims = ["variants", "samples", "alleles"] if name == "AD" else ["variants", "samples"]
             description = self.header.format[name].get("Description", "")
-            empty(f"call_{name}", self.dtypes.get(name, np.int16), dims, default, description)
+            compressor = dict(default, **CALL_SHUFFLE.get(name, {}))
+            empty(f"call_{name}", self.dtypes.get(name, np.int16), dims, compressor, description)
+        directory = Path(root.store.root)  # type: ignore[attr-defined]  # a LocalStore
+        for name, array in self.arrays.items():
+            if name.startswith("call_"):
+                self.files[name] = _ChunkFiles(directory / name, array)
 
     # One variant chunk --------------------------------------------------------
 
@@ -803,14 +939,14 @@ class _Converter:
         gt = arrays["gt"][:n]
         if write and self.root is not None:
             sl = slice(v0, v0 + n)
-            root = self.root
             for name, values in fixed.items():
-                root[name][sl] = values
-            root["call_genotype"][sl] = gt
-            root["call_genotype_mask"][sl] = np.less(gt, 0, out=arrays["mask"][:n])
-            root["call_genotype_phased"][sl] = arrays["phased"][:n]
+                self.arrays[name][sl] = values
+            files = self.files
+            files["call_genotype"].write(v0, gt)
+            files["call_genotype_mask"].write(v0, np.less(gt, 0, out=arrays["mask"][:n]))
+            files["call_genotype_phased"].write(v0, arrays["phased"][:n])
             for name in self.format_fields[1:]:
-                root[f"call_{name}"][sl] = arrays[name][:n]
+                files[f"call_{name}"].write(v0, arrays[name][:n])
         if self.root is None:  # checking only
             return Chunk(v0, n, seen=seen)
         return Chunk(
