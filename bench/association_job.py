@@ -185,6 +185,8 @@ def people_and_cohorts() -> dict:
     from participants.selectors import release_consenting, release_current
 
     release = release_current()
+    if release is None:
+        raise SystemExit("no current release: the ingest did not finish")
     researcher = User.objects.filter(email="researcher@bench.example").first()
     if researcher is None:
         with transaction.atomic():
@@ -275,6 +277,7 @@ def submit_and_wait(researcher: int, project: int, cases: int, controls: int, ti
     job.refresh_from_db()
     if job.status != JobStatus.SUCCEEDED:
         raise SystemExit(f"job {job.pk} {job.status}: {job.error}")
+    assert job.started_at is not None and job.finished_at is not None  # a job that succeeded has both
     log = [((e.at - job.queued_at).total_seconds(), e.message) for e in job.log_entries.all()]
     blocks = [(b.index, b.seconds, b.worker) for b in JobBlock.objects.filter(job=job, attempt=job.attempts)]
     return {
