@@ -2,6 +2,12 @@
 
     python -m bench.association                                   # 10,000 samples x 100,000 variants
     python -m bench.association --samples 2000 --variants 20000   # reduced
+    python -m bench.association --whole-job                       # the whole job through real workers
+
+With ``--whole-job`` it measures instead the association job from submit to
+succeeded through real Celery workers, on a release built and ingested in a
+database of its own, against the reference tools' whole run
+(``bench.association_job``).
 
 Data: genotypes from the project's simulator (``genomics.simulate``, GT only,
 a planted case-control signal), written straight to a PLINK 1 fileset (A1 =
@@ -193,7 +199,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "bench-association")
     parser.add_argument("--skip-firth", action="store_true", help="leave out plink2's Firth fallback run (slow)")
+    parser.add_argument("--whole-job", action="store_true", help="the whole job through real workers instead")
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/bench_jobbench",
+                        help="--whole-job: the benchmark's own database")  # fmt: skip
+    parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/9",
+                        help="--whole-job: the benchmark's own Redis database (emptied before each job)")  # fmt: skip
+    parser.add_argument("--worker-counts", type=lambda v: [int(n) for n in v.split(",")], default=[1, 2],
+                        help="--whole-job: run the job with these numbers of worker processes")  # fmt: skip
+    parser.add_argument("--timeout", type=float, default=3 * 3600, help="--whole-job: seconds to wait for a job")
     args = parser.parse_args()
+    if args.whole_job:
+        from bench import association_job
+
+        association_job.main(args)
+        return
     work = args.workdir / f"{args.samples}x{args.variants}"
     t = time.perf_counter()
     prefix = work / "bench"

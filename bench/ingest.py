@@ -88,8 +88,8 @@ def _split_database_url(url: str) -> tuple[str, str]:
     return name, urlunsplit(parts._replace(path="/postgres"))
 
 
-def _database(url: str, *, create: bool) -> None:
-    """Create the benchmark's database (dropping one it made before), or drop it."""
+def _database(url: str, *, create: bool, marker: str = DB_MARKER) -> None:
+    """Create the benchmark's database (dropping one it made before, by its ``marker``), or drop it."""
     import psycopg2
 
     name, admin_url = _split_database_url(url)
@@ -99,13 +99,13 @@ def _database(url: str, *, create: bool) -> None:
         with admin.cursor() as cur:
             cur.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name])
             row = cur.fetchone()
-            if row is not None and row[0] != DB_MARKER:
+            if row is not None and row[0] != marker:
                 raise SystemExit(f"Database {name} exists and was not made by this benchmark; it is left alone.")
             if row is not None:
                 cur.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
             if create:
                 cur.execute(f'CREATE DATABASE "{name}"')
-                cur.execute(f"COMMENT ON DATABASE \"{name}\" IS '{DB_MARKER}'")
+                cur.execute(f"COMMENT ON DATABASE \"{name}\" IS '{marker}'")
     finally:
         admin.close()
 
