@@ -109,6 +109,16 @@ def _dosage_int8_kernel(bed, v0, v1, bpv, samples, out):  # pragma: no cover - c
             out[i, j] = table[(bed[start + (s >> 2)] >> ((s & 3) * 2)) & 3]
 
 
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _dosage_rows_kernel(bed, rows, bpv, samples, out):  # pragma: no cover - compiled
+    table = np.array([2.0, np.nan, 1.0, 0.0])
+    for i in numba.prange(rows.shape[0]):
+        start = 3 + rows[i] * bpv
+        for j in range(samples.shape[0]):
+            s = samples[j]
+            out[i, j] = table[(bed[start + (s >> 2)] >> ((s & 3) * 2)) & 3]
+
+
 def sample_index(mask: np.ndarray | Sequence[int], n_samples: int) -> np.ndarray:
     """Column numbers (sorted, int64) of a bool mask over the columns or of an index array."""
     array = np.asarray(mask)
@@ -216,6 +226,18 @@ class PackedGenotypes:
             _dosage_float_kernel(self._bytes, start, stop, self.bytes_per_variant, index, out)
             if dtype != np.float64:
                 out = out.astype(dtype)
+        return out
+
+    def dosages_at(self, samples: np.ndarray | Sequence[int], variants: np.ndarray | Sequence[int]) -> np.ndarray:
+        """(len(variants), samples) float ALT dosages (NaN for a missing call) of chosen variants, in the
+        order given, read in one pass however scattered they are."""
+        rows = np.asarray(variants, dtype=np.int64)
+        if rows.size and (rows.min() < 0 or rows.max() >= self.n_variants):
+            raise ValueError("variant index out of range")
+        index = sample_index(samples, self.n_samples)
+        out = np.empty((rows.size, index.size), dtype=np.float64)
+        if rows.size:
+            _dosage_rows_kernel(self._bytes, rows, self.bytes_per_variant, index, out)
         return out
 
     def dosage_blocks(

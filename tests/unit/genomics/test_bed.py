@@ -86,6 +86,16 @@ def test_dosages_are_alt_counts_with_missing_as_nan_or_minus_one(bed):
             assert small[i, j] == decode[code]
 
 
+def test_dosages_at_scattered_variants_are_the_rows_of_the_full_read(bed):
+    samples = np.array([1, 2, 30, 31, 200, 319])
+    variants = np.array([0, 1, 2, 17, 500, 501, 999, 3, bed.n_variants - 1])  # runs, gaps, out of order
+    full = bed.dosages(samples)
+    assert np.array_equal(bed.dosages_at(samples, variants), full[variants], equal_nan=True)
+    assert bed.dosages_at(samples, np.array([], dtype=np.int64)).shape == (0, samples.size)
+    with pytest.raises(ValueError, match="variant index out of range"):
+        bed.dosages_at(samples, np.array([bed.n_variants]))
+
+
 def test_dosage_blocks_cover_the_range_in_order(bed, monkeypatch):
     import genomics.bed as module
 
