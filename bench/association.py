@@ -200,7 +200,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "bench-association")
     parser.add_argument("--skip-firth", action="store_true", help="leave out plink2's Firth fallback run (slow)")
     parser.add_argument("--whole-job", action="store_true", help="the whole job through real workers instead")
-    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/bench_jobbench",
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/bench_association",
                         help="--whole-job: the benchmark's own database")  # fmt: skip
     parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/9",
                         help="--whole-job: the benchmark's own Redis database (emptied before each job)")  # fmt: skip

@@ -7,7 +7,7 @@ workers, against the reference tools' whole run on the same genotypes.
 Set-up (timed and printed, not compared; kept in ``--workdir`` and reused on
 the next run): a release bundle from the synthetic generator
 (``participants.synthetic.generate_release``), a PostgreSQL database of the
-benchmark's own (``bench_jobbench`` by default; one of that name it did not
+benchmark's own (``bench_association`` by default; one of that name it did not
 make is refused), migrations, the HPO ontology, then ``manage.py
 ingest_release``, so the job reads the release's packed matrix as in
 production. Then, through the project's services: an accredited researcher, a
