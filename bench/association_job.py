@@ -42,37 +42,14 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from bench.ingest import _database, _portal_env, _split_database_url
+from bench.ingest import Measurement, _database, _portal_env, _split_database_url, run_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 DB_MARKER = "made by bench.association --whole-job"
 RELEASE = "bench"
 DONE = "ingested.json"  # in the release folder: which database holds the ingested release
-
-
-@dataclass
-class Step:
-    name: str
-    seconds: float
-    peak_rss_mb: float
-    cpu_seconds: float
-
-
-def _measured(name: str, argv: list[str], *, log: Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> Step:
-    """Run argv as a child: wall time, peak RSS (largest process of its tree), CPU time (user + system)."""
-    start = time.perf_counter()
-    with open(log, "ab") as out:
-        out.write(f"\n$ {' '.join(argv)}\n".encode())
-        out.flush()
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
-        _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{name} failed; see {log}")
-    return Step(name, seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def _call(function: str, *args: object, env: dict[str, str], log: Path) -> dict:
@@ -83,7 +60,7 @@ def _call(function: str, *args: object, env: dict[str, str], log: Path) -> dict:
         f"from bench.association_job import {function}\n"
         f"json.dump({function}(*{args!r}), open({str(answer)!r}, 'w'))\n"
     )
-    _measured(function, [sys.executable, "-c", code], log=log, env=env)
+    run_measured(function, [sys.executable, "-c", code], log=log, env=env)
     return json.loads(answer.read_text())
 
 
@@ -103,14 +80,14 @@ def _database_exists(url: str) -> bool:
 
 def prepare_release(
     folder: Path, *, samples: int, variants: int, seed: int, database_url: str, broker_url: str, log: Path
-) -> tuple[dict[str, str], list[Step]]:
+) -> tuple[dict[str, str], list[Measurement]]:
     """The release in its own database (made once, then reused). Returns the portal's environment and the
     set-up steps run this time."""
     bundle, steps = folder / "bundle", []
     env = _portal_env(database_url, folder)
     env.update(CELERY_BROKER_URL=broker_url, CACHE_URL=broker_url)
     if not (bundle / "participants.tsv").exists():
-        steps.append(_measured("set-up: generate the bundle (synthetic generator)", [sys.executable, "-c", (
+        steps.append(run_measured("set-up: generate the bundle (synthetic generator)", [sys.executable, "-c", (
             "from pathlib import Path\nfrom participants.synthetic import generate_release\n"
             f"generate_release(Path({str(bundle)!r}), participants={samples}, variants={variants}, seed={seed},"
             " overwrite=True)\n")], log=log))  # fmt: skip
@@ -124,11 +101,11 @@ def prepare_release(
     done.unlink(missing_ok=True)
     shutil.rmtree(folder / "data", ignore_errors=True)
     _database(database_url, create=True, marker=DB_MARKER)
-    steps.append(_measured("set-up: migrate, load_ontology", [sys.executable, "-c", (
+    steps.append(run_measured("set-up: migrate, load_ontology", [sys.executable, "-c", (
         "import django\ndjango.setup()\nfrom django.core.management import call_command\n"
         "call_command('migrate', interactive=False, verbosity=0)\ncall_command('load_ontology', verbosity=0)\n"
     )], log=log, env=env))  # fmt: skip
-    steps.append(_measured("set-up: manage.py ingest_release --workers 2", [
+    steps.append(run_measured("set-up: manage.py ingest_release --workers 2", [
         sys.executable, str(ROOT / "manage.py"), "ingest_release", str(bundle), "--version", RELEASE,
         "--workers", "2"], log=log, env=env))  # fmt: skip
     done.write_text(json.dumps({"database": database_url}) + "\n")
@@ -338,19 +315,19 @@ def _flush_broker(url: str) -> None:
     redis.Redis.from_url(url).flushdb()
 
 
-def _reference(prefix: str, ref: Path, samples: int, log: Path) -> list[Step]:
+def _reference(prefix: str, ref: Path, samples: int, log: Path) -> list[Measurement]:
     """The reference tools' whole run for the job's outputs; the PCs are merged into the covariates between."""
     keep, pheno = ["--keep", str(ref / "samples.txt")], ["--pheno", str(ref / "pheno.txt")]
     p2 = ["plink2", "--bfile", prefix, *keep, "--threads", "2"]
     p1 = ["plink1.9", "--bfile", prefix, *keep, *pheno, "--threads", "2", "--allow-no-sex", "--keep-allele-order",
           "--maf", "0.01", "--mac", "20"]  # fmt: skip
     steps = [
-        _measured(
+        run_measured(
             "plink2 --maf 0.05 --indep-pairwise 50 5 0.2",
             [*p2, "--maf", "0.05", "--indep-pairwise", "50", "5", "0.2", "--out", str(ref / "prune")],
             log=log,
         ),  # fmt: skip
-        _measured(
+        run_measured(
             "plink2 --pca 4" + (" approx" if samples > 5000 else ""),
             [
                 *p2,
@@ -376,14 +353,14 @@ def _reference(prefix: str, ref: Path, samples: int, log: Path) -> list[Step]:
             f = line.split("\t")
             covar.write(line + "\t" + "\t".join(pcs[(f[0], f[1])]) + "\n")
     steps += [
-        _measured(
+        run_measured(
             "plink1.9 --assoc --ci 0.95 (chi-square, OR, CI)",
             [*p1, "--assoc", "--ci", "0.95", "--out", str(ref / "assoc")],
             log=log,
         ),  # fmt: skip
-        _measured("plink1.9 --assoc fisher", [*p1, "--assoc", "fisher", "--out", str(ref / "fisher")], log=log),
-        _measured("plink1.9 --hardy (HWE in controls)", [*p1, "--hardy", "--out", str(ref / "hardy")], log=log),
-        _measured(
+        run_measured("plink1.9 --assoc fisher", [*p1, "--assoc", "fisher", "--out", str(ref / "fisher")], log=log),
+        run_measured("plink1.9 --hardy (HWE in controls)", [*p1, "--hardy", "--out", str(ref / "hardy")], log=log),
+        run_measured(
             "plink2 --glm firth-fallback, sex, age, ancestry, 4 PCs",
             [
                 *p2,
