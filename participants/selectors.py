@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 
 from participants import vocabularies as vocab
@@ -93,18 +93,15 @@ def hpo_terms_matching(query: str, *, limit: int) -> list[TermFound]:
             When(in_name, then=Value(4)),
             default=Value(5),
             output_field=IntegerField(),
-        )
+        ),
+        # the synonym to show beside the name, when it was a synonym that matched (the same filter as above)
+        synonym=Case(
+            When(in_name, then=Value("")),
+            default=Subquery(synonyms.order_by("name").values("name")[:1]),
+            output_field=CharField(),
+        ),
     )
-    found = list(ranked.order_by("rank", "depth", "name")[:limit])
-    folded = [w.casefold() for w in words]
-    by_synonym = [t.pk for t in found if not all(w in t.name.casefold() for w in folded)]
-    matched: dict[str, str] = {}
-    for term_id, name in (
-        HpoSynonym.objects.filter(term__in=by_synonym).order_by("term", "name").values_list("term", "name")
-    ):
-        if term_id not in matched and all(w in name.casefold() for w in folded):
-            matched[term_id] = name
-    return [TermFound(t, matched.get(t.pk, "")) for t in found]
+    return [TermFound(t, t.synonym or "") for t in ranked.order_by("rank", "depth", "name")[:limit]]
 
 
 def genes_matching(release: DataRelease, query: str, *, limit: int) -> list[str]:
