@@ -90,16 +90,6 @@ def _group_counts_kernel(bed, v0, v1, bpv, masks, sizes):  # pragma: no cover - 
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def _dosage_float_kernel(bed, v0, v1, bpv, samples, out):  # pragma: no cover - compiled
-    table = np.array([2.0, np.nan, 1.0, 0.0])
-    for i in numba.prange(v1 - v0):
-        start = 3 + (v0 + i) * bpv
-        for j in range(samples.shape[0]):
-            s = samples[j]
-            out[i, j] = table[(bed[start + (s >> 2)] >> ((s & 3) * 2)) & 3]
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
 def _dosage_int8_kernel(bed, v0, v1, bpv, samples, out):  # pragma: no cover - compiled
     table = np.array([2, -1, 1, 0], dtype=np.int8)
     for i in numba.prange(v1 - v0):
@@ -110,7 +100,7 @@ def _dosage_int8_kernel(bed, v0, v1, bpv, samples, out):  # pragma: no cover - c
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def _dosage_rows_kernel(bed, rows, bpv, samples, out):  # pragma: no cover - compiled
+def _dosage_float_kernel(bed, rows, bpv, samples, out):  # pragma: no cover - compiled (rows: variant numbers)
     table = np.array([2.0, np.nan, 1.0, 0.0])
     for i in numba.prange(rows.shape[0]):
         start = 3 + rows[i] * bpv
@@ -223,7 +213,7 @@ class PackedGenotypes:
             _dosage_int8_kernel(self._bytes, start, stop, self.bytes_per_variant, index, out)
         else:
             out = np.empty((stop - start, index.size), dtype=np.float64)
-            _dosage_float_kernel(self._bytes, start, stop, self.bytes_per_variant, index, out)
+            _dosage_float_kernel(self._bytes, np.arange(start, stop), self.bytes_per_variant, index, out)
             if dtype != np.float64:
                 out = out.astype(dtype)
         return out
@@ -237,7 +227,7 @@ class PackedGenotypes:
         index = sample_index(samples, self.n_samples)
         out = np.empty((rows.size, index.size), dtype=np.float64)
         if rows.size:
-            _dosage_rows_kernel(self._bytes, rows, self.bytes_per_variant, index, out)
+            _dosage_float_kernel(self._bytes, rows, self.bytes_per_variant, index, out)
         return out
 
     def dosage_blocks(
