@@ -674,27 +674,31 @@ def prune_ld(
     (first variant, contig codes, standardised dosages of candidates) in order; the
     kept variant numbers are returned (at most ``max_keep``, evenly thinned)."""
     kept: list[int] = []
-    recent: list[np.ndarray] = []
+    recent: np.ndarray | None = None  # ring buffer of the last ``window`` kept rows
+    norms = np.zeros(window)
+    count = slot = 0
     recent_contig = None
     for first, contigs, z in blocks:
-        n = z.shape[1]
+        if recent is None or recent.shape[1] != z.shape[1]:
+            recent = np.zeros((window, z.shape[1]))
+        sums = np.einsum("ij,ij->i", z, z)
         for i in range(z.shape[0]):
             if recent_contig is None or contigs[i] != recent_contig:
-                recent, recent_contig = [], contigs[i]
-            row = z[i]
-            ss = row @ row
+                count = slot = 0
+                recent_contig = contigs[i]
+            ss = sums[i]
             if ss == 0:
                 continue
-            if recent:
-                stack = np.array(recent)
-                r = stack @ row / np.sqrt((stack * stack).sum(axis=1) * ss)
-                if np.any(r * r >= r2):
+            row = z[i]
+            if count:
+                r = recent[:count] @ row
+                if np.any(r * r >= r2 * norms[:count] * ss):
                     continue
             kept.append(first + i)
-            recent.append(row)
-            if len(recent) > window:
-                recent.pop(0)
-        del n
+            recent[slot] = row
+            norms[slot] = ss
+            slot = (slot + 1) % window
+            count = min(count + 1, window)
     out = np.array(kept, dtype=np.int64)
     if out.size > max_keep:
         out = out[np.linspace(0, out.size - 1, max_keep).round().astype(np.int64)]
