@@ -652,17 +652,31 @@ def wald_fits(
 # --- principal components ---------------------------------------------------------------------
 
 
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _standardise_kernel(g, z):  # pragma: no cover - compiled
+    for v in numba.prange(g.shape[0]):
+        total = 0.0
+        called = 0
+        for j in range(g.shape[1]):
+            x = g[v, j]
+            if not np.isnan(x):
+                total += x
+                called += 1
+        p = total / (2 * called) if called > 0 else 0.0
+        sd = np.sqrt(2 * p * (1 - p))
+        for j in range(g.shape[1]):
+            x = g[v, j]
+            z[v, j] = 0.0 if sd == 0 or np.isnan(x) else (x - 2 * p) / sd
+
+
 def standardise(dosages: np.ndarray) -> np.ndarray:
-    """(variants, samples) -> (x - 2p) / sqrt(2p(1-p)) per variant, missing as 0 (plink2 --pca's scaling)."""
-    g = np.asarray(dosages, dtype=np.float64)
-    missing = np.isnan(g)
-    called = (~missing).sum(axis=1)
-    p = np.where(called > 0, np.nansum(g, axis=1) / np.maximum(2 * called, 1), 0.0)
-    sd = np.sqrt(2 * p * (1 - p))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = (g - 2 * p[:, None]) / sd[:, None]
-    z[missing] = 0.0
-    z[sd == 0] = 0.0
+    """(variants, samples) -> (x - 2p) / sqrt(2p(1-p)) per variant, missing as 0 (plink2 --pca's scaling).
+    One pass per variant in a compiled kernel (the array expression took five passes and three copies)."""
+    g = np.ascontiguousarray(dosages, dtype=np.float64)
+    if g.ndim != 2:
+        raise ValueError("standardise takes a (variants, samples) matrix")
+    z = np.empty_like(g)
+    _standardise_kernel(g, z)
     return z
 
 
