@@ -741,6 +741,24 @@ class GenotypeStore:
             return _ANNOTATION_SCHEMA.empty_table()
         return pa.concat_tables(parts)
 
+    def variant_contigs(self) -> np.ndarray:
+        """Contig number (an index into :attr:`contigs`) of every variant, in variant order."""
+        return np.asarray(self.root["variant_contig"][:], dtype=np.int64)
+
+    def annotation_of(self, indices: np.ndarray) -> pa.Table:
+        """Annotation of the given variants (the columns of :meth:`variants`), in the order given.
+
+        Read from variants.parquet, the annotation columns only: one read of a few MB where
+        :meth:`variants` decodes the Zarr's string arrays of every variant chunk."""
+        idx = np.asarray(indices, dtype=np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= self.n_variants):
+            raise IndexError(f"variant numbers outside 0..{self.n_variants - 1}")
+        table = pq.read_table(self.path / VARIANTS, columns=_ANNOTATION_SCHEMA.names)
+        out = table.take(pa.array(idx)).cast(_ANNOTATION_SCHEMA)
+        if not np.array_equal(out.column("variant_index").to_numpy(), idx):  # one row per variant, in order
+            raise ValueError(f"{self.path / VARIANTS} does not hold one row per variant in order")
+        return out
+
     def _split_by_chunk(self, idx: np.ndarray) -> list[np.ndarray]:
         if len(idx) == 0:
             return []

@@ -348,46 +348,61 @@ def _usable_covariates(x: np.ndarray, names: list[str], y: np.ndarray) -> tuple[
 
 
 def _rows(table: pa.Table, store, n_params: int) -> list[dict[str, Any]]:
-    annotation = store.variants()
-    data = table.to_pydict()
-    index = annotation.column("variant_index").to_numpy()
-    where = np.searchsorted(index, np.asarray(data["variant_index"], dtype=np.int64))
-    ann = {name: annotation.column(name).to_pylist() for name in ("contig", "position", "ref", "alt", "gene", "csq")}
-    rows = []
-    for i in range(table.num_rows):
-        w = int(where[i])
-        fitted = bool(data["fitted"][i])
-        beta, se = data["beta"][i], data["se"][i]
-        row = {
-            "variant": f"{ann['contig'][w]}:{ann['position'][w]}:{ann['ref'][w]}:{ann['alt'][w]}",
-            "contig": ann["contig"][w], "position": ann["position"][w], "gene": ann["gene"][w] or "",
-            "consequence": ann["csq"][w], "a1": ann["alt"][w],
-            **{f"{g}_{c}": data[f"{g}_{c}"][i] for g in GROUPS for c in CELLS},
-            **{name: _float(data[name][i]) for name in ("odds_ratio", "ci_low", "ci_high", "p_chi2", "p_fisher",
-                                                          "p_hwe_controls", "p_score")},
-            "logistic_or": _float(np.exp(beta)) if fitted else None,
-            "logistic_ci_low": _float(np.exp(beta - assoc.Z95 * se)) if fitted else None,
-            "logistic_ci_high": _float(np.exp(beta + assoc.Z95 * se)) if fitted else None,
-            "p": _float(data["p_wald"][i]) if fitted else _float(data["p_score"][i]),
-            "p_test": ("Firth" if data["firth"][i] else "Wald") if fitted else "score",
-            "n_params": n_params,
-        }  # fmt: skip
-        rows.append(row)
+    """The table's rows before disclosure control, sorted by p (none last), then contig and position.
+
+    Built column by column: the annotation of the listed variants only, the derived columns with numpy."""
+    order_in = np.asarray(table.column("variant_index").to_numpy(), dtype=np.int64)
+    ann = store.annotation_of(order_in)
+    fitted = table.column("fitted").to_numpy(zero_copy_only=False).astype(bool)
+    firth = table.column("firth").to_numpy(zero_copy_only=False).astype(bool)
+    beta = _floats(table, "beta")
+    se = _floats(table, "se")
+    with np.errstate(over="ignore", invalid="ignore"):
+        logistic = {
+            "logistic_or": np.where(fitted, np.exp(beta), np.nan),
+            "logistic_ci_low": np.where(fitted, np.exp(beta - assoc.Z95 * se), np.nan),
+            "logistic_ci_high": np.where(fitted, np.exp(beta + assoc.Z95 * se), np.nan),
+        }
+    p = np.where(fitted, _floats(table, "p_wald"), _floats(table, "p_score"))
+    p[~np.isfinite(p)] = np.nan
+    contig, position = ann.column("contig").to_pylist(), ann.column("position").to_pylist()
+    ref, alt = ann.column("ref").to_pylist(), ann.column("alt").to_pylist()
+    columns: dict[str, list[Any]] = {
+        "variant": [f"{c}:{pos}:{r}:{a}" for c, pos, r, a in zip(contig, position, ref, alt, strict=True)],
+        "contig": contig,
+        "position": position,
+        "gene": [g or "" for g in ann.column("gene").to_pylist()],
+        "consequence": ann.column("csq").to_pylist(),
+        "a1": alt,
+        **{f"{g}_{c}": table.column(f"{g}_{c}").to_pylist() for g in GROUPS for c in CELLS},
+        **{name: _nullable(_floats(table, name)) for name in ("odds_ratio", "ci_low", "ci_high", "p_chi2", "p_fisher",
+                                                             "p_hwe_controls", "p_score")},
+        **{name: _nullable(values) for name, values in logistic.items()},
+        "p": _nullable(p),
+        "p_test": np.where(fitted, np.where(firth, "Firth", "Wald"), "score").tolist(),
+        "n_params": [n_params] * table.num_rows,
+    }  # fmt: skip
+    names = list(columns)
+    rows = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    # p ascending, rows without p last; ties by contig (as text) and position
     rows.sort(key=lambda r: (r["p"] is None, r["p"] if r["p"] is not None else 1.0, r["contig"], r["position"]))
     return rows
 
 
-def _float(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if np.isfinite(value) else None
+def _floats(table: pa.Table, name: str) -> np.ndarray:
+    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _nullable(values: np.ndarray) -> list[float | None]:
+    """Floats, with None for a value that is not finite (NaN, inf)."""
+    out: list[float | None] = values.tolist()
+    for i in np.flatnonzero(~np.isfinite(values)).tolist():
+        out[i] = None
+    return out
 
 
 def _contig_codes(store) -> np.ndarray:
-    contigs = store.variants().column("contig").to_numpy(zero_copy_only=False)
-    _, codes = np.unique(contigs, return_inverse=True)
-    return codes
+    return store.variant_contigs()
 
 
 def _store(release):

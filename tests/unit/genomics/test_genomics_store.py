@@ -58,6 +58,29 @@ def test_store_variant_table_matches_bcftools_query(store, fixtures_dir):
             assert got["popaf"] == pytest.approx(want["popaf"], rel=1e-6)
 
 
+def test_annotation_of_chosen_variants_is_their_rows_of_the_bcftools_table_in_the_order_asked(store, fixtures_dir):
+    ref = _reference_variants(fixtures_dir)
+    chosen = np.array([store.n_variants - 1, 0, 7, 3, 7])
+
+    rows = store.annotation_of(chosen).to_pylist()
+
+    assert [r["variant_index"] for r in rows] == chosen.tolist()
+    for got, i in zip(rows, chosen, strict=True):
+        for key in ("contig", "position", "ref", "alt", "gene", "csq"):
+            assert got[key] == ref[i][key], (key, got, ref[i])
+    assert store.annotation_of(np.array([], dtype=np.int64)).num_rows == 0
+    with pytest.raises(IndexError):
+        store.annotation_of(np.array([store.n_variants]))
+
+
+def test_variant_contigs_number_each_variants_contig_of_the_bcftools_table(store, fixtures_dir):
+    ref = _reference_variants(fixtures_dir)
+
+    codes = store.variant_contigs()
+
+    assert [store.contigs[c] for c in codes] == [r["contig"] for r in ref]
+
+
 def test_store_genotypes_match_bcftools_query(store, reference_genotypes):
     sites, ref_alt_counts = reference_genotypes
 
