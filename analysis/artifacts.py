@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis.jobtype import Column, TableSpec
-from disclosure.rules import RULES_VERSION, Policy, SafeCount, safe_breakdown, safe_count
+from disclosure.rules import RULES_VERSION, Policy, SafeBreakdown, SafeCount, safe_breakdown, safe_count
 
 PLOT_FORMATS = ("svg", "png", "pdf")
 _ARROW_TYPES = {
@@ -104,6 +104,7 @@ class _Disclosure:
         in_breakdown = {name for b in spec.breakdowns for name in (*b.cells, *([b.total] if b.total else []))}
         self.single = [c for c in self.counts if c not in in_breakdown]
         self._memo: dict[int, SafeCount] = {}
+        self._memo_breakdowns: dict[tuple[int, tuple[int, ...], int | None], SafeBreakdown] = {}
 
     def _one(self, value: Any) -> SafeCount:
         if isinstance(value, SafeCount):
@@ -120,11 +121,16 @@ class _Disclosure:
         out = dict(raw)
         for name in self.single:
             out[name] = self._one(raw[name]).value
-        for b in self.spec.breakdowns:
+        for k, b in enumerate(self.spec.breakdowns):
             if any(isinstance(raw[c], SafeCount) for c in b.cells):
                 raise ValueError("breakdown cells are controlled here, from raw counts")
-            result = safe_breakdown({c: int(raw[c]) for c in b.cells}, self.policy,
-                                    total=int(raw[b.total]) if b.total else None)  # fmt: skip
+            values = tuple(int(raw[c]) for c in b.cells)
+            total = int(raw[b.total]) if b.total else None
+            key = (k, values, total)
+            result = self._memo_breakdowns.get(key)
+            if result is None:  # the rules depend on the numbers only, which repeat from row to row
+                result = safe_breakdown(dict(zip(b.cells, values, strict=True)), self.policy, total=total)
+                self._memo_breakdowns[key] = result
             for c in b.cells:
                 out[c] = result.cells[c].value
             if b.total:
@@ -140,8 +146,9 @@ def disclose_rows(spec: TableSpec, rows: Iterable[Mapping[str, Any]], policy: Po
     control = _Disclosure(spec, policy)
     names = [c.name for c in spec.columns]
     columns: dict[str, list[Any]] = {n: [] for n in names}
+    required = [n for n in names if n not in {d.name for d in spec.derived}]
     for raw in rows:
-        missing = [n for n in names if n not in raw and n not in {d.name for d in spec.derived}]
+        missing = [n for n in required if n not in raw]
         if missing:
             raise KeyError(f"row of {spec.key} lacks {missing}")
         row = control.row(raw)
