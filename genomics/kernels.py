@@ -124,6 +124,25 @@ def _pack_kernel(gt, out):  # pragma: no cover - compiled
             out[v, s >> 2] |= np.uint8(code << ((s & 3) * 2))
 
 
+def chunk_summary(gt: np.ndarray) -> tuple[AlleleCounts, tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """What the converter keeps of every chunk: ``allele_counts_by_group(gt)``, ``nonref_calls(gt)``
+    and ``pack_hard_calls(gt)``, equal to theirs, from one pass over a diploid chunk and a second over
+    its packed bytes (the three functions read the chunk three times, the non-reference calls twice)."""
+    gt8 = np.ascontiguousarray(gt, dtype=np.int8)
+    if gt8.ndim != 3 or gt8.shape[2] != 2:
+        return allele_counts_by_group(gt8), nonref_calls(gt8), pack_hard_calls(gt8)
+    nv, ns, _ = gt8.shape
+    counts = np.empty((nv, 6), dtype=np.int64)
+    packed = np.empty((nv, (ns + 3) // 4), dtype=np.uint8)
+    n = _summary_kernel(gt8, _CALL_TABLES, counts, packed)
+    if n < 0:
+        return allele_counts_by_group(gt8), nonref_calls(gt8), pack_hard_calls(gt8)
+    vi, si, g = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int8)
+    _nonref_from_packed(gt8, packed, vi, si, g)
+    ac, an, het, hom, ref, miss = (np.ascontiguousarray(counts[:, i : i + 1]) for i in range(6))
+    return AlleleCounts(ac, an, het, hom, ref, miss), (vi, si, g), packed
+
+
 def pack_hard_calls(gt: np.ndarray) -> np.ndarray:
     """Hard calls in the PLINK 1 .bed encoding (SNP-major), one row per variant.
 
@@ -137,6 +156,87 @@ def pack_hard_calls(gt: np.ndarray) -> np.ndarray:
     out = np.empty((gt8.shape[0], (gt8.shape[1] + 3) // 4), dtype=np.uint8)
     _pack_kernel(gt8, out)
     return out
+
+
+def _call_tables() -> np.ndarray:
+    """Per diploid call, indexed by ``((a0 & 3) << 2) | (a1 & 3)`` (allele 0, 1, -2 fill, -1 missing):
+    rows .bed code, ALT alleles, called alleles, class (0 hom REF, 1 het, 2 hom ALT, 3 missing), with
+    the rules of :func:`_count_kernel` and :func:`_pack_kernel`."""
+    tables = np.zeros((4, 16), dtype=np.int64)
+    allele = {0: 0, 1: 1, 2: -2, 3: -1}
+    for i in range(16):
+        a0, a1 = allele[i >> 2], allele[i & 3]
+        alt, called = (a0 > 0) + (a1 > 0), (a0 >= 0) + (a1 >= 0)
+        if called < 2:
+            klass, code = 3, ((1 if a0 < 0 else (3 if a0 == 0 else 0)) if a1 == -2 else 1)
+        else:
+            klass, code = {0: (0, 3), 1: (1, 2), 2: (2, 0)}[alt]
+        tables[:, i] = (code, alt, called, klass)
+    return tables
+
+
+_CALL_TABLES = _call_tables()
+
+
+@numba.njit(cache=True, nogil=True)
+def _summary_kernel(gt, tables, counts, packed):  # pragma: no cover - compiled
+    """One pass over a diploid chunk: the counts of :func:`_count_kernel` (one group) and the codes of
+    :func:`_pack_kernel`, by table lookup; returns the number of complete non-reference calls, or -1
+    for an allele outside -2..1 (the caller then uses the general kernels)."""
+    nv, ns, _ = gt.shape
+    code_t, alt_t, called_t, class_t = tables[0], tables[1], tables[2], tables[3]
+    n_nonref = 0
+    klass = np.zeros(4, dtype=np.int64)
+    for v in range(nv):
+        ac = 0
+        an = 0
+        klass[:] = 0
+        byte = 0
+        for s in range(ns):
+            a0 = gt[v, s, 0]
+            a1 = gt[v, s, 1]
+            if a0 > 1 or a1 > 1 or a0 < -2 or a1 < -2:
+                return -1
+            i = ((a0 & 3) << 2) | (a1 & 3)
+            ac += alt_t[i]
+            an += called_t[i]
+            klass[class_t[i]] += 1
+            byte |= code_t[i] << ((s & 3) * 2)
+            if (s & 3) == 3:
+                packed[v, s >> 2] = byte
+                byte = 0
+        if ns & 3:
+            packed[v, ns >> 2] = byte
+        counts[v, 0] = ac
+        counts[v, 1] = an
+        counts[v, 2] = klass[1]
+        counts[v, 3] = klass[2]
+        counts[v, 4] = klass[0]
+        counts[v, 5] = klass[3]
+        n_nonref += klass[1] + klass[2]
+    return n_nonref
+
+
+@numba.njit(cache=True, nogil=True)
+def _nonref_from_packed(gt, packed, vi, si, g):  # pragma: no cover - compiled
+    """Fill the complete non-reference calls in (variant, sample) order, reading only the samples of
+    packed bytes that hold a het or hom-ALT code (a byte of four hom-REF or missing calls is skipped)."""
+    nv, ns, _ = gt.shape
+    k = 0
+    for v in range(nv):
+        for b in range(packed.shape[1]):
+            byte = packed[v, b]
+            if (byte & 0x55) == 0x55:  # every code has its low bit set: 0b11 hom REF or 0b01 missing
+                continue
+            for s in range(b * 4, min(b * 4 + 4, ns)):
+                a0 = gt[v, s, 0]
+                a1 = gt[v, s, 1]
+                if a0 >= 0 and a1 >= 0 and (a0 > 0 or a1 > 0):
+                    vi[k] = v
+                    si[k] = s
+                    g[k] = (a0 > 0) + (a1 > 0)
+                    k += 1
+    return k
 
 
 @dataclass(slots=True)

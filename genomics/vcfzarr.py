@@ -27,8 +27,8 @@ what it parses, keeps going past each problem, lists them all and writes
 nothing once it has found one. :func:`find_problems` runs the parser alone
 over a whole file and lists every record a conversion would stop at.
 
-Each chunk's hard calls are also packed in the PLINK 1 .bed encoding
-(:func:`genomics.kernels.pack_hard_calls`) for the store's packed matrix.
+Each chunk's hard calls are also packed in the PLINK 1 .bed encoding for the store's packed matrix
+(:func:`genomics.kernels.chunk_summary`, which also counts alleles and lists the non-reference calls).
 
 Memory is a few variant chunks: (threads + 1) pieces of text and one set of
 chunk arrays per thread, each ``variants_chunk_size`` records times all
@@ -65,7 +65,7 @@ from bio2zarr import constants, zarr_utils
 from bio2zarr.vcz import VcfZarrIndexer
 from zarr.core.metadata.v2 import ArrayV2Metadata
 
-from genomics.kernels import AlleleCounts, allele_counts_by_group, nonref_calls, pack_hard_calls
+from genomics.kernels import AlleleCounts, chunk_summary
 
 T = TypeVar("T")
 
@@ -956,9 +956,8 @@ class _Converter:
                 files[f"call_{name}"].write(v0, arrays[name][:n])
         if self.root is None:  # checking only
             return Chunk(v0, n, seen=seen)
-        return Chunk(
-            v0, n, fixed, allele_counts_by_group(gt), nonref_calls(gt), pack_hard_calls(gt), seen=seen, problems=[]
-        )
+        counts, carriers, packed = chunk_summary(gt)
+        return Chunk(v0, n, fixed, counts, carriers, packed, seen=seen, problems=[])
 
     def _error(self, line: int, column: str | None, detail: str, code: str = "") -> VcfConversionError:
         if column is None or column == "CHROM":

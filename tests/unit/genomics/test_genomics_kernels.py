@@ -10,7 +10,10 @@ from genomics.kernels import (
     allele_counts_by_group,
     allele_frequency,
     alt_allele_count,
+    chunk_summary,
     group_index,
+    nonref_calls,
+    pack_hard_calls,
     sample_missingness,
     variant_missingness,
 )
@@ -133,3 +136,33 @@ def test_group_index_rejects_unknown_and_overlapping_samples():
         group_index(["S1", "S2"], {"a": ["S9"]})
     with pytest.raises(ValueError, match="more than one group"):
         group_index(["S1", "S2"], {"a": ["S1"], "b": ["S1"]})
+
+
+@pytest.mark.parametrize("n_samples", [1, 3, 4, 5, 13, 1001])
+def test_chunk_summary_equals_the_counts_carriers_and_packing_it_replaces(n_samples):
+    rng = np.random.default_rng(n_samples)
+    alleles = np.array([0, 1, -1, -2], dtype=np.int8)  # -2: a haploid call's fill
+    gt = rng.choice(alleles, p=[0.75, 0.15, 0.07, 0.03], size=(60, n_samples, 2))
+    gt[0] = 0  # a variant nobody carries
+    gt[1] = 1  # one everybody carries, hom ALT
+
+    counts, carriers, packed = chunk_summary(gt)
+
+    want = allele_counts_by_group(gt)
+    for name in ("ac", "an", "n_het", "n_hom_alt", "n_hom_ref", "n_missing"):
+        assert np.array_equal(getattr(counts, name), getattr(want, name)), name
+    for got, expected in zip(carriers, nonref_calls(gt), strict=True):
+        assert got.dtype == expected.dtype
+        assert np.array_equal(got, expected)
+    assert np.array_equal(packed, pack_hard_calls(gt))
+
+
+def test_chunk_summary_of_an_allele_beyond_alt_falls_back_to_the_general_kernels():
+    gt = np.zeros((3, 5, 2), dtype=np.int8)
+    gt[1, 2] = (1, 2)
+
+    counts, (vi, si, g), packed = chunk_summary(gt)
+
+    assert counts.ac[:, 0].tolist() == [0, 2, 0]
+    assert (vi.tolist(), si.tolist(), g.tolist()) == ([1], [2], [2])
+    assert np.array_equal(packed, pack_hard_calls(gt))
