@@ -428,7 +428,7 @@ def _read_count(buf, p, limit):  # pragma: no cover - compiled
     v = 0
     q = p
     while True:
-        d = np.int64(buf[q]) - 48
+        d = int(buf[q]) - 48
         if d < 0 or d > 9:
             break
         v = v * 10 + d
