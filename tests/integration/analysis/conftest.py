@@ -98,6 +98,14 @@ class Workers:
                 stdout=log, stderr=subprocess.STDOUT, cwd=os.getcwd(),
             )  # fmt: skip
             self.processes.append((process, log, log_path))
+        # Ready means consuming: a job submitted before a worker is ready may be run by the others alone.
+        wait_for(self._all_ready, timeout=90, what=f"{n} worker(s) to be ready", logs=self.logs)
+
+    def _all_ready(self) -> bool:
+        for process, _, path in self.processes:
+            if process.poll() is not None:
+                raise AssertionError(f"a worker exited with {process.returncode}:\n{path.read_text()[-4000:]}")
+        return all(" ready." in path.read_text(errors="replace") for _, _, path in self.processes)
 
     def logs(self) -> str:
         return "\n".join(path.read_text() for _, _, path in self.processes)
