@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numba
 import numpy as np
@@ -129,16 +130,17 @@ def chunk_summary(gt: np.ndarray) -> tuple[AlleleCounts, tuple[np.ndarray, np.nd
     and ``pack_hard_calls(gt)``, equal to theirs, from one pass over a diploid chunk and a second over
     its packed bytes (the three functions read the chunk three times, the non-reference calls twice)."""
     gt8 = np.ascontiguousarray(gt, dtype=np.int8)
-    if gt8.ndim != 3 or gt8.shape[2] != 2:
-        return allele_counts_by_group(gt8), nonref_calls(gt8), pack_hard_calls(gt8)
-    nv, ns, _ = gt8.shape
-    counts = np.empty((nv, 6), dtype=np.int64)
-    packed = np.empty((nv, (ns + 3) // 4), dtype=np.uint8)
-    n = _summary_kernel(gt8, _CALL_TABLES, counts, packed)
-    if n < 0:
+    diploid = gt8.ndim == 3 and gt8.shape[2] == 2
+    if diploid:
+        nv, ns, _ = gt8.shape
+        tables = _call_tables()
+        counts = np.empty((nv, 6), dtype=np.int64)
+        packed = np.empty((nv, (ns + 3) // 4), dtype=np.uint8)
+        n = _summary_kernel(gt8, tables, counts, packed)
+    if not diploid or n < 0:  # another ploidy, or an allele beyond ALT: the general kernels
         return allele_counts_by_group(gt8), nonref_calls(gt8), pack_hard_calls(gt8)
     vi, si, g = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int8)
-    _nonref_from_packed(gt8, packed, vi, si, g)
+    _nonref_from_packed(gt8, tables, packed, vi, si, g)
     ac, an, het, hom, ref, miss = (np.ascontiguousarray(counts[:, i : i + 1]) for i in range(6))
     return AlleleCounts(ac, an, het, hom, ref, miss), (vi, si, g), packed
 
@@ -158,24 +160,18 @@ def pack_hard_calls(gt: np.ndarray) -> np.ndarray:
     return out
 
 
+@cache
 def _call_tables() -> np.ndarray:
     """Per diploid call, indexed by ``((a0 & 3) << 2) | (a1 & 3)`` (allele 0, 1, -2 fill, -1 missing):
-    rows .bed code, ALT alleles, called alleles, class (0 hom REF, 1 het, 2 hom ALT, 3 missing), with
-    the rules of :func:`_count_kernel` and :func:`_pack_kernel`."""
-    tables = np.zeros((4, 16), dtype=np.int64)
-    allele = {0: 0, 1: 1, 2: -2, 3: -1}
-    for i in range(16):
-        a0, a1 = allele[i >> 2], allele[i & 3]
-        alt, called = (a0 > 0) + (a1 > 0), (a0 >= 0) + (a1 >= 0)
-        if called < 2:
-            klass, code = 3, ((1 if a0 < 0 else (3 if a0 == 0 else 0)) if a1 == -2 else 1)
-        else:
-            klass, code = {0: (0, 3), 1: (1, 2), 2: (2, 0)}[alt]
-        tables[:, i] = (code, alt, called, klass)
-    return tables
-
-
-_CALL_TABLES = _call_tables()
+    rows .bed code, ALT alleles, called alleles, class (0 hom REF, 1 het, 2 hom ALT, 3 missing), read off
+    :func:`_count_kernel` and :func:`_pack_kernel` run on the 16 calls, so the rules have one source."""
+    allele = np.array([0, 1, -2, -1], dtype=np.int8)  # by the allele's low two bits
+    index = np.arange(16)
+    calls = np.stack([allele[index >> 2], allele[index & 3]], axis=1)[:, None, :]  # 16 variants, 1 sample
+    counts = allele_counts_by_group(calls)
+    code = (pack_hard_calls(calls)[:, 0] & 0b11).astype(np.int64)
+    klass = np.select([counts.n_hom_ref[:, 0] == 1, counts.n_het[:, 0] == 1, counts.n_hom_alt[:, 0] == 1], [0, 1, 2], 3)
+    return np.stack([code, counts.ac[:, 0], counts.an[:, 0], klass]).astype(np.int64)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -218,23 +214,22 @@ def _summary_kernel(gt, tables, counts, packed):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _nonref_from_packed(gt, packed, vi, si, g):  # pragma: no cover - compiled
-    """Fill the complete non-reference calls in (variant, sample) order, reading only the samples of
-    packed bytes that hold a het or hom-ALT code (a byte of four hom-REF or missing calls is skipped)."""
+def _nonref_from_packed(gt, tables, packed, vi, si, g):  # pragma: no cover - compiled
+    """Fill the complete non-reference calls (class het or hom ALT in ``tables``) in (variant, sample)
+    order, reading only the samples of packed bytes that hold a code other than hom REF or missing."""
     nv, ns, _ = gt.shape
+    alt_t, class_t = tables[1], tables[3]
     k = 0
     for v in range(nv):
         for b in range(packed.shape[1]):
-            byte = packed[v, b]
-            if (byte & 0x55) == 0x55:  # every code has its low bit set: 0b11 hom REF or 0b01 missing
+            if (packed[v, b] & 0x55) == 0x55:  # every code has its low bit set: 0b11 hom REF or 0b01 missing
                 continue
             for s in range(b * 4, min(b * 4 + 4, ns)):
-                a0 = gt[v, s, 0]
-                a1 = gt[v, s, 1]
-                if a0 >= 0 and a1 >= 0 and (a0 > 0 or a1 > 0):
+                i = ((gt[v, s, 0] & 3) << 2) | (gt[v, s, 1] & 3)
+                if class_t[i] == 1 or class_t[i] == 2:
                     vi[k] = v
                     si[k] = s
-                    g[k] = (a0 > 0) + (a1 > 0)
+                    g[k] = alt_t[i]
                     k += 1
     return k
 
