@@ -146,7 +146,8 @@ def disclose_rows(spec: TableSpec, rows: Iterable[Mapping[str, Any]], policy: Po
     control = _Disclosure(spec, policy)
     names = [c.name for c in spec.columns]
     columns: dict[str, list[Any]] = {n: [] for n in names}
-    required = [n for n in names if n not in {d.name for d in spec.derived}]
+    derived = {d.name for d in spec.derived}
+    required = [n for n in names if n not in derived]
     for raw in rows:
         missing = [n for n in required if n not in raw]
         if missing:

@@ -266,7 +266,7 @@ class Association(JobType):
         if n_pcs:
             ctx.stage(JobStage.READING_GENOTYPES, "Principal components of common, pruned variants")
             try:
-                pcs, used = principal_components(packed, samples, n_pcs, _contig_codes(ctx.store))
+                pcs, used = principal_components(packed, samples, n_pcs, ctx.store.variant_contigs())
             except TooFewVariants:
                 raise JobError(
                     "Too few common variants among the cohorts for principal components: choose 0."
@@ -351,8 +351,7 @@ def _rows(table: pa.Table, store, n_params: int) -> list[dict[str, Any]]:
     """The table's rows before disclosure control, sorted by p (none last), then contig and position.
 
     Built column by column: the annotation of the listed variants only, the derived columns with numpy."""
-    order_in = np.asarray(table.column("variant_index").to_numpy(), dtype=np.int64)
-    ann = store.annotation_of(order_in)
+    ann = store.annotation_of(np.asarray(table.column("variant_index").to_numpy(), dtype=np.int64))
     fitted = table.column("fitted").to_numpy(zero_copy_only=False).astype(bool)
     firth = table.column("firth").to_numpy(zero_copy_only=False).astype(bool)
     beta = _floats(table, "beta")
@@ -399,10 +398,6 @@ def _nullable(values: np.ndarray) -> list[float | None]:
     for i in np.flatnonzero(~np.isfinite(values)).tolist():
         out[i] = None
     return out
-
-
-def _contig_codes(store) -> np.ndarray:
-    return store.variant_contigs()
 
 
 def _store(release):
