@@ -10,7 +10,7 @@ somatic files and germline columns: the joint-called germline VCF is not
 re-made per withdrawal). Every row is checked, then those of participants
 marked ``withdrawn`` in participants.tsv are left out of ``Bundle.rows``,
 counted per file in ``Bundle.left_out``; their somatic files are not copied
-(:func:`copy_somatic_files`); their germline columns stay in the genotype
+(``copy_somatic_to`` of :func:`read_bundle`); their germline columns stay in the genotype
 store, masked (no read of the portal sees them). Data for someone not in
 participants.tsv at all stays an error.
 
@@ -477,19 +477,6 @@ def left_out_lines(left_out: dict[str, int]) -> list[str]:
     return lines
 
 
-def copy_somatic_files(bundle: Bundle, target: Path) -> int:
-    """Copy the kept tumours' somatic VCFs (and their indexes) from the
-    bundle into ``target``; withdrawn participants' files stay behind.
-    Returns the number of VCFs copied."""
-    (target / SOMATIC_DIR).mkdir(parents=True, exist_ok=True)
-    for row in bundle.rows.get(TUMOURS, []):
-        vcf = somatic_vcf(row["tumour_sample_id"])
-        for name in (vcf, vcf + ".tbi"):
-            if (bundle.path / name).exists():
-                shutil.copy2(bundle.path / name, target / name)
-    return len(bundle.rows.get(TUMOURS, []))
-
-
 def _relative(problem: Problem, root: Path) -> Problem:
     path = Path(problem.file)
     try:
@@ -505,6 +492,7 @@ def read_bundle(
     known_hpo: set[str] | None = None,
     check_vcfs: bool = True,
     germline_store: Path | None = None,
+    copy_somatic_to: Path | None = None,
     workers: int = DEFAULT_THREADS,
 ) -> Bundle:
     """Read and check every file of a bundle; ``bundle.problems`` lists them all.
@@ -512,6 +500,11 @@ def read_bundle(
     ``germline_store``: when the tables have no problem, the pass that checks
     the germline VCF also writes the genotype store there (``workers``
     threads); it is left there only if the whole bundle has no problem.
+
+    ``copy_somatic_to``: each kept tumour's somatic VCF and index are copied
+    under that folder's ``somatic/`` and the copy is checked (the release
+    holds the bytes that were checked); withdrawn participants' files stay
+    behind. The caller removes the folder if the bundle has a problem.
     """
     root = Path(path)
     bundle = Bundle(path=root)
@@ -547,12 +540,20 @@ def read_bundle(
                 columns = set()
             if masked := len(columns.intersection(withdrawn)):  # held in the store, masked
                 bundle.left_out[GERMLINE] = masked
+    if copy_somatic_to is not None:
+        (copy_somatic_to / SOMATIC_DIR).mkdir(parents=True, exist_ok=True)
+
+    def check(name: str) -> list[Problem]:
+        copy = None if copy_somatic_to is None else copy_somatic_to / name
+        return validate_somatic_vcf(root / name, max_per_code=20, copy_to=copy)
+
     # Thousands of small files: checked by ``workers`` threads (htslib reads without the GIL), reported in order.
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         checked = [
-            (row, somatic, pool.submit(validate_somatic_vcf, somatic, max_per_code=20) if somatic.exists() else None)
+            (row, somatic, pool.submit(check, name) if somatic.exists() else None)
             for row in bundle.rows.get(TUMOURS, [])
-            for somatic in [root / somatic_vcf(row["tumour_sample_id"])]
+            for name in [somatic_vcf(row["tumour_sample_id"])]
+            for somatic in [root / name]
         ]
         for row, somatic, found in checked:
             if found is None:

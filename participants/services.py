@@ -109,14 +109,19 @@ def release_ingest(
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.staging-", dir=final.parent))
     moved = False
     try:
-        # One pass over the germline VCF checks it and, when all is well, writes the store.
-        bundle = fmt.read_bundle(bundle_path, known_hpo=known_hpo, germline_store=staging / "store", workers=workers)
+        # One pass over the germline VCF checks it and, when all is well, writes the store; the kept
+        # tumours' somatic files are copied and the copies checked. The germline VCF itself is not kept:
+        # the store holds its genotypes (withdrawn participants' masked), the VCF holds them unmasked.
+        bundle = fmt.read_bundle(
+            bundle_path,
+            known_hpo=known_hpo,
+            germline_store=staging / "store",
+            copy_somatic_to=staging,
+            workers=workers,
+        )
         if bundle.problems:
             raise _refuse(bundle.problems, name=name, by=by)
         checksum = fmt.bundle_checksum(bundle_path)
-        for file in (fmt.GERMLINE, fmt.GERMLINE + ".tbi"):
-            shutil.copy2(bundle_path / file, staging / file)
-        fmt.copy_somatic_files(bundle, staging)  # withdrawn participants' files stay behind
         sample_index = {sid: i for i, sid in enumerate(GenotypeStore(staging / "store").sample_ids)}
         with transaction.atomic():
             loaded = release_load(

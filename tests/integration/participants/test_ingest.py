@@ -331,6 +331,8 @@ def test_a_generated_release_with_withdrawn_data_in_every_file_ingests_and_repor
     assert not Disease.objects.filter(**of_withdrawn).exists()
     assert not Tumour.objects.filter(**of_withdrawn).exists()
     release_dir = data_root / "releases" / "v1"
+    # the germline VCF holds their columns unmasked: the release keeps the store, not the VCF
+    assert not (release_dir / fmt.GERMLINE).exists() and not (release_dir / f"{fmt.GERMLINE}.tbi").exists()
     for name in their_files:
         assert not (release_dir / name).exists() and not (release_dir / f"{name}.tbi").exists()
     for tumour in Tumour.objects.filter(participant__release=release):

@@ -316,3 +316,39 @@ def test_a_somatic_record_htslib_cannot_parse_is_reported_at_its_line(tmp_path, 
     problems = validate_somatic_vcf(path)
 
     assert [(p.code, p.line) for p in problems] == [("unparseable_record", first + 3)]
+
+
+def test_a_somatic_vcf_checked_through_a_copy_is_copied_byte_for_byte_with_its_times(tmp_path, fixtures_dir):
+    source = tmp_path / "bundle" / "T.vcf.gz"
+    source.parent.mkdir()
+    shutil.copy(fixtures_dir / "somatic.vcf.gz", source)
+    shutil.copy(fixtures_dir / "somatic.vcf.gz.tbi", f"{source}.tbi")
+    os.utime(source, (2_000_000, 2_000_000))
+    os.utime(f"{source}.tbi", (3_000_000, 3_000_000))
+    copy = tmp_path / "release" / "T.vcf.gz"
+    copy.parent.mkdir()
+
+    assert validate_somatic_vcf(source, copy_to=copy) == []
+
+    for name in ("T.vcf.gz", "T.vcf.gz.tbi"):
+        assert (copy.parent / name).read_bytes() == (source.parent / name).read_bytes()
+        assert (copy.parent / name).stat().st_mtime == (source.parent / name).stat().st_mtime
+
+
+def test_a_somatic_copy_finds_what_a_check_in_place_finds_and_names_the_source(tmp_path, fixtures_dir):
+    with gzip.open(fixtures_dir / "somatic.vcf.gz", "rt") as fh:
+        text = fh.read().splitlines()
+    first = next(i for i, line in enumerate(text) if not line.startswith("#"))
+    cols = text[first + 2].split("\t")
+    cols[10] = "0/1:abc,3:7"  # htslib cannot parse it
+    text[first + 2] = "\t".join(cols)
+    source = _write(tmp_path / "T.vcf.gz", text)
+    os.utime(f"{source}.tbi", (1_000_000, 1_000_000))  # and the index is older than the file
+    (tmp_path / "release").mkdir()
+
+    in_place = validate_somatic_vcf(source)
+    through_copy = validate_somatic_vcf(source, copy_to=tmp_path / "release" / "T.vcf.gz")
+
+    assert sorted((p.code, p.line) for p in through_copy) == [("stale_index", None), ("unparseable_record", first + 3)]
+    assert through_copy == in_place
+    assert {p.file for p in through_copy} == {str(source)}

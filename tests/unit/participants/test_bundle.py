@@ -154,5 +154,9 @@ def test_only_kept_tumours_somatic_files_are_copied(folder, tmp_path_factory):
     (folder / fmt.SOMATIC_DIR / "notes.txt").write_text("not a tumour's file")
     target = tmp_path_factory.mktemp("release")
 
-    assert fmt.copy_somatic_files(fmt.read_bundle(folder, check_vcfs=False), target) == 1
+    bundle = fmt.read_bundle(folder, copy_somatic_to=target)
+
     assert sorted(p.name for p in (target / fmt.SOMATIC_DIR).iterdir()) == ["P2-T1.vcf.gz", "P2-T1.vcf.gz.tbi"]
+    assert (target / fmt.somatic_vcf("P2-T1")).read_bytes() == b"P2-T1"
+    # the copy was checked, and its problems name the bundle's file
+    assert {p.file for p in bundle.problems if p.code == "not_bgzipped"} == {fmt.somatic_vcf("P2-T1")}
