@@ -54,7 +54,16 @@ from bio2zarr import zarr_utils
 from genomics.bed import HET, HOM_ALT, HOM_REF, PackedGenotypes
 from genomics.kernels import AlleleCounts, allele_counts_by_group, group_index, nonref_calls, pack_hard_calls
 from genomics.mask import SampleMask
-from genomics.vcfzarr import CALL_SHUFFLE, Checks, Chunk, ConversionResult, VcfConversionError, convert, read_header
+from genomics.vcfzarr import (
+    BLOSC_BLOCKSIZE,
+    CALL_SHUFFLE,
+    Checks,
+    Chunk,
+    ConversionResult,
+    VcfConversionError,
+    convert,
+    read_header,
+)
 
 STORE_FORMAT = "tre-genotype-store"
 STORE_VERSION = 1
@@ -346,7 +355,7 @@ _INTERMEDIATE_COMPRESSOR = numcodecs.Blosc(cname="lz4", clevel=1, shuffle=numcod
 
 
 def _write_schema(icf: Path, out: Path, variants_chunk_size: int, samples_chunk_size: int, level: int) -> None:
-    """bio2zarr's generated schema with chunk sizes and every compressor's level set."""
+    """bio2zarr's generated schema with chunk sizes and every compressor's level and block size set."""
     source = b2z_vcf.IntermediateColumnarFormat(icf)
     schema = json.loads(
         source.generate_schema(variants_chunk_size=variants_chunk_size, samples_chunk_size=samples_chunk_size).asjson()
@@ -355,6 +364,7 @@ def _write_schema(icf: Path, out: Path, variants_chunk_size: int, samples_chunk_
         compressor = spec.get("compressor") or dict(zarr_utils.DEFAULT_COMPRESSOR_CONFIG)
         if compressor.get("id") == "blosc":
             compressor["clevel"] = level
+            compressor["blocksize"] = BLOSC_BLOCKSIZE
             name = spec.get("name", "").removeprefix("call_")
             compressor.update(CALL_SHUFFLE.get(name, {}))
         spec["compressor"] = compressor
