@@ -82,7 +82,7 @@ FLOAT32_MISSING = constants.FLOAT32_MISSING
 CALL_SHUFFLE = {"AD": {"shuffle": 2}}
 # Blosc's block size for every array. Left to Blosc (0), zstd level 1 gets 32 KiB blocks, and zstd
 # pays its per-block set-up on each: on the 10,000-sample calls, 1 MiB blocks encode in half the
-# time, decode 1.3-2x faster and come out a little smaller (docs/adr/0012). A buffer smaller than a
+# time, decode 1.5-2.4x faster and come out a little smaller (docs/adr/0012). A buffer smaller than a
 # block is one block; the size is in each chunk's header, so any Blosc reader reads it.
 BLOSC_BLOCKSIZE = 1 << 20
 # Parser threads when the caller does not say: one per core, at most 4.
