@@ -201,22 +201,23 @@ def _validate(
     if not path.exists():
         report.add("missing_file", "file does not exist")
         return report.finish()
-    index = _index_path(path)
     copy_index = None
     if copy_to is not None:
         _copy_keeping_mtime(path, copy_to)
-        if index is not None:  # copied after the htslib parse, below
+        if (index := _index_path(path)) is not None:  # copied after the htslib parse, below
             copy_index = (index, copy_to.with_name(copy_to.name + index.name[len(path.name) :]))
         path = copy_to
     container = _check_container(path, report)
-    scan = None
-    if container != "unreadable":
-        scan = _scan_text(path, expected, required_format, report, exact_samples=exact_samples)
-        # htslib needs BGZF; for plain gzip the line scan above is all that can be done.
-        if container == "bgzf" and scan.readable and scan.samples is not None:
-            # A copy's index is not beside it yet: htslib's header read loads an index it finds
-            # (to add contigs the header lacks; the scan reports those), most of the cost of opening a small file.
-            _parse_with_htslib(path, scan, report)
+    scan = (
+        None
+        if container == "unreadable"
+        else _scan_text(path, expected, required_format, report, exact_samples=exact_samples)
+    )
+    # htslib needs BGZF; for plain gzip the line scan is all that can be done. A copy's index is not beside
+    # it yet: htslib's header read loads an index it finds (to add contigs the header lacks; the scan
+    # reports those), most of the cost of opening a small file.
+    if container == "bgzf" and scan is not None and scan.readable and scan.samples is not None:
+        _parse_with_htslib(path, scan, report)
     if copy_index is not None:
         _copy_keeping_mtime(*copy_index)
     if container == "bgzf" and scan is not None:

@@ -543,17 +543,16 @@ def read_bundle(
     if copy_somatic_to is not None:
         (copy_somatic_to / SOMATIC_DIR).mkdir(parents=True, exist_ok=True)
 
-    def check(name: str) -> list[Problem]:
-        copy = None if copy_somatic_to is None else copy_somatic_to / name
-        return validate_somatic_vcf(root / name, max_per_code=20, copy_to=copy)
+    def check(somatic: Path) -> list[Problem]:
+        copy = None if copy_somatic_to is None else copy_somatic_to / somatic.relative_to(root)
+        return validate_somatic_vcf(somatic, max_per_code=20, copy_to=copy)
 
     # Thousands of small files: checked by ``workers`` threads (htslib reads without the GIL), reported in order.
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         checked = [
-            (row, somatic, pool.submit(check, name) if somatic.exists() else None)
+            (row, somatic, pool.submit(check, somatic) if somatic.exists() else None)
             for row in bundle.rows.get(TUMOURS, [])
-            for name in [somatic_vcf(row["tumour_sample_id"])]
-            for somatic in [root / name]
+            for somatic in [root / somatic_vcf(row["tumour_sample_id"])]
         ]
         for row, somatic, found in checked:
             if found is None:
